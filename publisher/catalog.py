@@ -1,0 +1,119 @@
+"""All digests together: their order, the tag index, neighbours, and the checks across files."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .errors import Diagnostic, SourceError
+from .model import Digest, Entry, Tag
+
+
+@dataclass(frozen=True)
+class TagSummary:
+    tag: Tag  # spelled as at its first use
+    dates: tuple[dt.date, ...]  # digests carrying it, newest first
+    count: int  # entries carrying it
+
+
+@dataclass(frozen=True)
+class Catalog:
+    digests: tuple[Digest, ...]  # newest first
+    tags: tuple[TagSummary, ...]  # by slug
+
+    def older(self, digest: Digest) -> Digest | None:
+        index = self.digests.index(digest)
+        return self.digests[index + 1] if index + 1 < len(self.digests) else None
+
+    def newer(self, digest: Digest) -> Digest | None:
+        index = self.digests.index(digest)
+        return self.digests[index - 1] if index > 0 else None
+
+    def with_tag(self, tag: Tag) -> tuple[Digest, ...]:
+        return tuple(d for d in self.digests if tag in d.tags)
+
+    @property
+    def entry_count(self) -> int:
+        return sum(len(d.entries) for d in self.digests)
+
+
+def make_catalog(digests: list[Digest]) -> Catalog:
+    """Order the digests newest first and index their tags; raise on clashes between files."""
+    ordered = sorted(digests, key=lambda d: (d.date, d.source), reverse=True)
+    problems = _duplicate_dates(ordered) + _slug_collisions(ordered)
+    if problems:
+        raise SourceError(problems)
+    spelled = _first_spellings(ordered)
+    ordered = [_respell(digest, spelled) for digest in ordered]
+    uses: dict[Tag, list[dt.date]] = defaultdict(list)
+    counts: dict[Tag, int] = defaultdict(int)
+    for digest in ordered:
+        for entry in digest.entries:
+            for tag in entry.tags:
+                counts[tag] += 1
+        for tag in digest.tags:
+            uses[tag].append(digest.date)
+    tags = tuple(TagSummary(tag, tuple(uses[tag]), counts[tag]) for tag in sorted(uses, key=lambda t: t.slug))
+    return Catalog(tuple(ordered), tags)
+
+
+def _duplicate_dates(ordered: list[Digest]) -> list[Diagnostic]:
+    first: dict[dt.date, Digest] = {}
+    problems = []
+    for digest in sorted(ordered, key=lambda d: d.source):
+        other = first.setdefault(digest.date, digest)
+        if other is not digest:
+            problems.append(
+                Diagnostic(
+                    digest.source,
+                    digest.date_line,
+                    f"date {digest.date.isoformat()} is also the date of "
+                    f"{other.source}:{other.date_line} (one digest per day)",
+                )
+            )
+    return problems
+
+
+def _uses(ordered: list[Digest]) -> list[tuple[Tag, Digest, Entry]]:
+    """Every tag use, oldest first, so that 'first use' does not depend on file names."""
+    return [
+        (tag, digest, entry) for digest in reversed(ordered) for entry in digest.entries for tag in entry.tags
+    ]
+
+
+def _slug_collisions(ordered: list[Digest]) -> list[Diagnostic]:
+    """Two different tags must never share a slug: their pages and feeds would overwrite."""
+    seen: dict[str, tuple[str, Digest, Entry]] = {}
+    problems, reported = [], set()
+    for tag, digest, entry in _uses(ordered):
+        key = tag.name.casefold()
+        first = seen.setdefault(tag.slug, (key, digest, entry))
+        if first[0] != key and (first[0], key) not in reported:
+            reported.add((first[0], key))
+            problems.append(
+                Diagnostic(
+                    digest.source,
+                    entry.line,
+                    f'tag "#{tag.name}" has the same URL slug "{tag.slug}" as "#{first[0]}" '
+                    f"({first[1].source}:{first[2].line}); rename one of them",
+                )
+            )
+    return problems
+
+
+def _first_spellings(ordered: list[Digest]) -> dict[str, str]:
+    spelled: dict[str, str] = {}
+    for tag, _, _ in _uses(ordered):
+        spelled.setdefault(tag.slug, tag.name)
+    return spelled
+
+
+def _respell(digest: Digest, spelled: dict[str, str]) -> Digest:
+    """The same digest with every tag written as at its first use (#RLHF and #rlhf show alike)."""
+    entries = tuple(
+        dataclasses.replace(entry, tags=tuple(Tag(spelled[t.slug], t.slug) for t in entry.tags))
+        for entry in digest.entries
+    )
+    return dataclasses.replace(digest, entries=entries)

@@ -1,0 +1,300 @@
+"""Typed, validated configuration from `publisher.toml` (or `[tool.publisher]` in pyproject.toml).
+
+Every key is declared below with its type and default. Unknown keys and bad values are errors that
+name the key and its line; all problems of a file are reported at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from .errors import ConfigError, Diagnostic
+from .text import is_web_url
+
+CONFIG_NAME = "publisher.toml"
+
+
+def _base_url(value: str) -> str:
+    if not is_web_url(value):
+        raise ValueError("must be an absolute http(s) URL such as https://example.com/digest/")
+    return value if value.endswith("/") else value + "/"
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone such as Asia/Seoul") from None
+    return value
+
+
+def _clock(value: str) -> str:
+    try:
+        dt.time.fromisoformat(value)
+    except ValueError:
+        raise ValueError('must be a local time such as "07:00"') from None
+    return value
+
+
+def _language(value: str) -> str:
+    if not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", value):
+        raise ValueError('must be a language tag such as "ko" or "en-US"')
+    return value
+
+
+def _tag_authority(value: str) -> str:
+    # RFC 4151: taggingEntity = authority "," date, e.g. "example.com,2024-07-01".
+    match = re.fullmatch(
+        r"([a-z0-9.-]+\.[a-z]{2,}|[^@\s]+@[a-z0-9.-]+\.[a-z]{2,}),(\d{4}(-\d{2}){0,2})", value
+    )
+    if not match:
+        raise ValueError('must be "domain,date" as RFC 4151 tag URIs want, e.g. "example.com,2024"')
+    date = match[2]
+    dt.date.fromisoformat(date + "-01-01"[len(date) - 4 :])  # rejects impossible dates
+    return value
+
+
+def _positive(value: int) -> int:
+    if value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+def _email_address(value: str) -> str:
+    if value and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+        raise ValueError("must be an e-mail address such as digest@example.com")
+    return value
+
+
+def _mailto(value: str) -> str:
+    if value and not re.fullmatch(r"mailto:[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+(\?[^\s<>]*)?", value):
+        raise ValueError("must be a mailto: URL such as mailto:unsubscribe@example.com")
+    return value
+
+
+def _web_url_or_empty(value: str) -> str:
+    if value and not is_web_url(value):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+def _security(value: str) -> str:
+    if value not in ("starttls", "ssl", "plain"):
+        raise ValueError('must be "starttls", "ssl" or "plain"')
+    return value
+
+
+def _port(value: int) -> int:
+    if not 0 < value < 65536:
+        raise ValueError("must be a TCP port from 1 to 65535")
+    return value
+
+
+def _rate(value: float) -> float:
+    if value < 0:
+        raise ValueError("must be 0 (no limit) or a positive number of messages per second")
+    return value
+
+
+def check(validator):
+    return {"check": validator}
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str = "AI 논문 노트"
+    description: str = "매일 읽은 머신러닝 논문에 대한 짧은 노트"
+    base_url: str = field(default="https://example.com/", metadata=check(_base_url))
+    author: str = "Digest Writer"
+    language: str = field(default="ko", metadata=check(_language))
+    timezone: str = field(default="Asia/Seoul", metadata=check(_timezone))
+    publish_time: str = field(default="07:00", metadata=check(_clock))
+
+    def published(self, date: dt.date) -> dt.datetime:
+        """When a digest of that date counts as published: its local publish time."""
+        return dt.datetime.combine(
+            date, dt.time.fromisoformat(self.publish_time), zoneinfo.ZoneInfo(self.timezone)
+        )
+
+
+@dataclass(frozen=True)
+class Paths:
+    seeds: Path = Path("seeds")
+    out: Path = Path("out")
+    templates: Path | None = None  # None: the built-in theme
+    cache: Path = Path(".publisher-cache")
+    database: Path = Path("publisher.db")
+
+
+@dataclass(frozen=True)
+class Feeds:
+    size: int = field(default=50, metadata=check(_positive))
+    # RFC 4151 tag URI authority and date: fixed here so that item ids survive a move of the site.
+    id_authority: str = field(default="example.com,2024", metadata=check(_tag_authority))
+    hub: str = field(default="", metadata=check(_web_url_or_empty))
+
+
+@dataclass(frozen=True)
+class Web:
+    page_size: int = field(default=30, metadata=check(_positive))
+
+
+@dataclass(frozen=True)
+class Email:
+    from_address: str = field(default="digest@example.com", metadata=check(_email_address))
+    from_name: str = ""  # empty: the site title
+    list_address: str = field(default="digest@example.com", metadata=check(_email_address))
+    unsubscribe_mailto: str = field(default="mailto:unsubscribe@example.com", metadata=check(_mailto))
+    unsubscribe_url: str = field(default="https://example.com/unsubscribe", metadata=check(_web_url_or_empty))
+    max_bytes: int = field(default=100_000, metadata=check(_positive))
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str = ""
+    port: int = field(default=587, metadata=check(_port))
+    security: str = field(default="starttls", metadata=check(_security))
+    username: str = ""
+    rate: float = field(default=0.0, metadata=check(_rate))
+    connections: int = field(default=1, metadata=check(_positive))
+
+
+@dataclass(frozen=True)
+class Config:
+    site: Site = Site()
+    paths: Paths = Paths()
+    feeds: Feeds = Feeds()
+    web: Web = Web()
+    email: Email = Email()
+    smtp: Smtp = Smtp()
+    source: str = "(defaults)"  # the file it came from, for messages
+
+    def with_paths(self, **overrides: Path | None) -> Config:
+        """The same config with some paths replaced (command-line options win over the file)."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return dataclasses.replace(self, paths=dataclasses.replace(self.paths, **given))
+
+
+SECTIONS = {name: hint for name, hint in get_type_hints(Config).items() if name != "source"}
+
+
+def find_config(start: Path) -> Path | None:
+    """publisher.toml in the folder, else a pyproject.toml with [tool.publisher], else None."""
+    for name in (CONFIG_NAME, "pyproject.toml"):
+        candidate = start / name
+        if candidate.is_file() and (name == CONFIG_NAME or b"[tool.publisher" in candidate.read_bytes()):
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file; None gives the defaults. Paths resolve against its folder."""
+    if path is None:
+        return Config()
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(Diagnostic(shown, None, "config file not found")) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(Diagnostic(shown, None, f"cannot read config file: {error}")) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        line = getattr(error, "lineno", None) or _line_from_message(str(error))
+        raise ConfigError(Diagnostic(shown, line, f"not valid TOML: {error}")) from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("publisher", {})
+    return parse_config(data, shown, text, path.parent)
+
+
+def parse_config(data: dict[str, Any], shown: str, text: str = "", root: Path = Path(".")) -> Config:
+    problems: list[Diagnostic] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append(Diagnostic(shown, _line_of(text, key), f"{key}: {message}"))
+
+    sections: dict[str, Any] = {}
+    for name, table in data.items():
+        if name not in SECTIONS:
+            problem(name, f"unknown section{_suggest(name, SECTIONS)}")
+        elif not isinstance(table, dict):
+            problem(name, "must be a table, e.g. [" + name + "]")
+        else:
+            sections[name] = _read_section(name, table, root, problem)
+    if problems:
+        raise ConfigError(problems)
+    return Config(**sections, source=shown)
+
+
+def _read_section(name: str, table: dict[str, Any], root: Path, problem) -> Any:
+    cls = SECTIONS[name]
+    known = {f.name: f for f in fields(cls)}
+    hints = get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{name}.{key}"
+        if key not in known:
+            problem(dotted, f"unknown key{_suggest(key, known)}")
+            continue
+        try:
+            value = _coerce(value, hints[key], root)
+            validator = known[key].metadata.get("check")
+            values[key] = validator(value) if validator else value
+        except (TypeError, ValueError) as error:
+            problem(dotted, str(error))
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, root: Path) -> Any:
+    """Check a TOML value against a field's type; paths resolve against the config's folder."""
+    if hint in (Path, Path | None):
+        if not isinstance(value, str):
+            raise TypeError("must be a path (a string)")
+        if not value and hint == Path | None:
+            return None
+        return root / value if root != Path(".") else Path(value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    expected = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+    if type(value) is not hint:
+        raise TypeError(f"must be {expected.get(hint, hint)}, not {type(value).__name__} {value!r}")
+    return value
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _line_of(text: str, dotted: str) -> int | None:
+    """The line where a key is set: after its [section] header when there is one."""
+    section, _, key = dotted.rpartition(".")
+    lines = text.splitlines()
+    start = 0
+    if section:
+        header = re.compile(rf"^\s*\[\s*{re.escape(section)}\s*\]")
+        start = next((i for i, line in enumerate(lines) if header.match(line)), 0)
+    else:
+        key_pattern = re.compile(rf"^\s*\[\s*{re.escape(key)}\s*\]")
+        found = next((i for i, line in enumerate(lines) if key_pattern.match(line)), None)
+        if found is not None:
+            return found + 1
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for index in range(start, len(lines)):
+        if pattern.match(lines[index]):
+            return index + 1
+    return None
+
+
+def _line_from_message(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match[1]) if match else None

@@ -1,0 +1,214 @@
+"""Digest text → `Digest`, following FORMAT.md. Pure: bytes in, model and warnings out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from dateutil import parser as dateparser
+
+from .errors import Diagnostic, SourceError
+from .model import Digest, Entry, Tag
+from .sources import Source
+from .text import anchor_slug, has_hangul, is_web_url, slugify, strip_controls
+
+_KOREAN_DATE = re.compile(
+    r"(?P<y>\d{4})\s*년\s*(?P<m>\d{1,2})\s*월\s*(?P<d>\d{1,2})\s*일"
+    r"(?:\s*\(?[월화수목금토일](?:요일)?\)?)?"
+)
+_TAG = re.compile(r"#[^\s#]+")
+_BYLINE_AUTHORS = re.compile(r"\((?P<authors>.*)\)")
+_EXAMPLE_DATE = '"2024년 7월 25일" or "2024-07-25"'
+
+
+@dataclass(frozen=True)
+class Parsed:
+    digest: Digest
+    warnings: tuple[Diagnostic, ...]
+
+
+def parse_digest(data: bytes, path: str) -> Parsed:
+    """Read one digest file's bytes. Raises SourceError naming the path and line."""
+    reader = _Reader(path)
+    return reader.read(_decode(data, path))
+
+
+def parse_sources(sources: list[Source]) -> tuple[list[Digest], list[Diagnostic]]:
+    """Read every source; one bad file never hides the problems of the others."""
+    digests: list[Digest] = []
+    diagnostics: list[Diagnostic] = []
+    for source in sources:
+        try:
+            parsed = parse_digest(source.data, source.path)
+        except SourceError as error:
+            diagnostics.extend(error.diagnostics)
+            continue
+        digests.append(parsed.digest)
+        diagnostics.extend(parsed.warnings)
+    return digests, diagnostics
+
+
+def _decode(data: bytes, path: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        bad = data[error.start : error.end].hex(" ")
+        raise SourceError(Diagnostic(path, line, f"not UTF-8 text: byte {bad} at column {column}")) from None
+
+
+def parse_date_line(text: str) -> dt.date | str:
+    """The date the line names, or the reason it names none ('' when it is no date at all)."""
+    text = text.strip()
+    korean = _KOREAN_DATE.fullmatch(text)
+    if korean:
+        year, month, day = (int(korean[k]) for k in "ymd")
+        try:
+            return dt.date(year, month, day)
+        except ValueError as error:
+            return str(error)
+    try:
+        # Two different defaults and both day orders: a date that reads the same each way is
+        # complete and unambiguous.
+        readings = {
+            dateparser.parse(text, default=default, dayfirst=dayfirst).date()
+            for default in (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))
+            for dayfirst in (False, True)
+        }
+    except dateparser.ParserError as error:
+        reason = str(error).split(":")[0]
+        return "" if reason.startswith("Unknown string format") else reason
+    except (OverflowError, ValueError) as error:
+        return str(error)
+    if len(readings) > 1:
+        return "ambiguous or incomplete date; write it as YYYY-MM-DD"
+    return readings.pop()
+
+
+@dataclass
+class _OpenEntry:
+    title: str
+    line: int
+    authors: tuple[str, ...] = ()
+    link: str | None = None
+    body: list[str] = field(default_factory=list)
+    expects_byline: bool = True
+
+
+@dataclass
+class _Reader:
+    path: str
+    warnings: list[Diagnostic] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    anchors: set[str] = field(default_factory=set)
+
+    def error(self, line: int | None, message: str) -> SourceError:
+        return SourceError(Diagnostic(self.path, line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(Diagnostic(self.path, line, message, "warning"))
+
+    def read(self, text: str) -> Parsed:
+        lines = self.clean_lines(text)
+        if not lines:
+            raise self.error(1, f"empty file: expected a date line such as {_EXAMPLE_DATE}")
+        (date_number, date_text), *rest = lines
+        date = parse_date_line(date_text)
+        if date == "":
+            raise self.error(
+                date_number,
+                f'expected a date line such as {_EXAMPLE_DATE}, found "{_shorten(date_text)}"',
+            )
+        if isinstance(date, str):
+            raise self.error(date_number, f'impossible date "{date_text.strip()}": {date}')
+        entry: _OpenEntry | None = None
+        for number, line in rest:
+            if _tag_tokens(line):
+                if entry is None:
+                    raise self.error(number, "expected an entry title, found a tag line")
+                self.close(entry, self.read_tags(number, line))
+                entry = None
+            elif entry is None:
+                entry = _OpenEntry(line.strip(), number)
+            else:
+                self.add_line(entry, line)
+        if entry is not None:
+            raise self.error(
+                entry.line,
+                f'entry "{_shorten(entry.title)}" has no tag line before the end of the file',
+            )
+        if not self.entries:
+            self.warn(date_number, "digest has a date but no entries")
+        return Parsed(Digest(date, self.path, tuple(self.entries), date_number), tuple(self.warnings))
+
+    def clean_lines(self, text: str) -> list[tuple[int, str]]:
+        """Numbered non-blank lines, line endings and control characters removed."""
+        numbered = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            line, removed = strip_controls(line.removesuffix("\r"))
+            if removed:
+                self.warn(number, f"removed {removed} control character(s)")
+            if line.strip():
+                numbered.append((number, line))
+        return numbered
+
+    def add_line(self, entry: _OpenEntry, line: str) -> None:
+        byline = line.strip()
+        if entry.expects_byline:
+            entry.expects_byline = False
+            authors = _BYLINE_AUTHORS.fullmatch(byline)
+            if authors:
+                names = (name.strip() for name in authors["authors"].split(","))
+                entry.authors = tuple(name for name in names if name)
+                return
+            if " " not in byline and is_web_url(byline):
+                entry.link = byline
+                return
+        entry.body.append(line)
+
+    def read_tags(self, number: int, line: str) -> tuple[Tag, ...]:
+        tags: dict[Tag, None] = {}
+        for token in line.split():
+            if _TAG.fullmatch(token):
+                name = token[1:]
+                tags.setdefault(Tag(name, slugify(name)))
+            else:
+                self.warn(number, f'dropped "{_shorten(token)}" from the tag line: not a #tag')
+        return tuple(tags)
+
+    def close(self, entry: _OpenEntry, tags: tuple[Tag, ...]) -> None:
+        split = next((i for i, line in enumerate(entry.body) if has_hangul(line)), 0)
+        self.entries.append(
+            Entry(
+                title=entry.title,
+                authors=entry.authors,
+                link=entry.link,
+                abstract=tuple(entry.body[:split]),
+                commentary=tuple(entry.body[split:]),
+                tags=tags,
+                anchor=self.unique_anchor(entry.title),
+                line=entry.line,
+            )
+        )
+
+    def unique_anchor(self, title: str) -> str:
+        base = anchor_slug(title)
+        anchor, n = base, 1
+        while anchor in self.anchors:
+            n += 1
+            anchor = f"{base}-{n}"
+        self.anchors.add(anchor)
+        return anchor
+
+
+def _tag_tokens(line: str) -> bool:
+    """A tag line is one whose first token is a #tag (FORMAT.md)."""
+    first = line.split(maxsplit=1)[0]
+    return _TAG.fullmatch(first) is not None
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,81 @@
+"""The only place that turns an object into an output path (under out/) and a public URL.
+
+Paths are POSIX, relative to the output folder. Public URLs are absolute, under the configured
+base URL, with `index.html` dropped. Links between pages are relative and keep `index.html`, so
+the site also works when opened from disk (file://).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from .model import Tag
+
+FEED_FORMATS = ("rss", "atom", "json")
+_FEED_FILES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
+
+HOME = "index.html"
+TAGS_INDEX = "tags/index.html"
+OPML = "tags.opml"
+STATIC = "static"
+MARKER = ".publisher-out"  # tells the writer that a folder is ours to replace
+
+
+def tag_dir(tag: Tag | None) -> str:
+    return "" if tag is None else f"tags/{tag.slug}/"
+
+
+def feed(fmt: str, tag: Tag | None = None) -> str:
+    return tag_dir(tag) + _FEED_FILES[fmt]
+
+
+def feed_archive(number: int, tag: Tag | None = None) -> str:
+    """The RFC 5005 archive document `number` (1 is the oldest) of the Atom feed."""
+    return f"{tag_dir(tag)}archive/{number}.xml"
+
+
+def home(page: int = 1) -> str:
+    return HOME if page == 1 else f"page/{page}/index.html"
+
+
+def issue_page(date: dt.date) -> str:
+    return f"issues/{date.isoformat()}/index.html"
+
+
+def tag_page(tag: Tag) -> str:
+    return f"{tag_dir(tag)}index.html"
+
+
+def email(date: dt.date, extension: str) -> str:
+    return f"email/{date.isoformat()}.{extension}"
+
+
+def static(name: str) -> str:
+    return f"{STATIC}/{name}"
+
+
+def relative(from_path: str, to_path: str, fragment: str | None = None) -> str:
+    """A link from one output to another that works on any host and from file://."""
+    start = posixpath.dirname(from_path) or "."
+    link = quote(posixpath.relpath(to_path, start))
+    return f"{link}#{quote(fragment)}" if fragment else link
+
+
+@dataclass(frozen=True)
+class Urls:
+    base: str  # absolute, ends with '/'
+
+    def public(self, path: str, fragment: str | None = None) -> str:
+        """The absolute URL of an output: what feeds and emails link to."""
+        if path == "index.html" or path.endswith("/index.html"):
+            path = path[: -len("index.html")]
+        url = self.base + quote(path)
+        return f"{url}#{quote(fragment)}" if fragment else url
+
+
+def tag_uri(authority: str, specific: str) -> str:
+    """An RFC 4151 id: fixed authority and date, so it survives moving the site."""
+    return f"tag:{authority}:{quote(specific, safe='/-._~')}"

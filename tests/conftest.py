@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from publisher.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+def run_cli(*args: str) -> Result:
+    """Run the CLI in-process, as a user would type it."""
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary copy of the project (config and seeds) as the working folder."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    shutil.copy(ROOT / "publisher.toml", tmp_path / "publisher.toml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds built once into a temporary output folder; returns that folder."""
+    out = tmp_path_factory.mktemp("built") / "out"
+    result = run_cli("build", "--config", ROOT / "publisher.toml", "--seeds", SEEDS, "--out", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS, Browser
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield Browser(chromium)
+        finally:
+            chromium.close()
