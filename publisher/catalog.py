@@ -78,9 +78,7 @@ def _duplicate_dates(ordered: list[Digest]) -> list[Diagnostic]:
 
 def _uses(ordered: list[Digest]) -> list[tuple[Tag, Digest, Entry]]:
     """Every tag use, oldest first, so that 'first use' does not depend on file names."""
-    return [
-        (tag, digest, entry) for digest in reversed(ordered) for entry in digest.entries for tag in entry.tags
-    ]
+    return [(tag, digest, entry) for digest in reversed(ordered) for entry in digest.entries for tag in entry.tags]
 
 
 def _slug_collisions(ordered: list[Digest]) -> list[Diagnostic]:

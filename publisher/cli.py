@@ -46,9 +46,7 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     @click.option("-v", "--verbose", is_flag=True, help="Show a traceback on errors.")
     @functools.wraps(command)
-    def wrapper(
-        config_path: Path | None, seeds: Path | None, out: Path | None, verbose: bool, **kwargs: Any
-    ) -> Any:
+    def wrapper(config_path: Path | None, seeds: Path | None, out: Path | None, verbose: bool, **kwargs: Any) -> Any:
         try:
             config = load_config(config_path or find_config(Path.cwd()))
             return command(config.with_paths(seeds=seeds, out=out), **kwargs)
@@ -84,9 +82,7 @@ def check(config: Config, as_json: bool, strict: bool) -> None:
 
     checked = check_digests(config)
     digests = (
-        checked.catalog.digests
-        if checked.catalog
-        else sorted(checked.digests, key=lambda d: d.date, reverse=True)
+        checked.catalog.digests if checked.catalog else sorted(checked.digests, key=lambda d: d.date, reverse=True)
     )
     if as_json:
         document = {

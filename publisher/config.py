@@ -52,9 +52,7 @@ def _language(value: str) -> str:
 
 def _tag_authority(value: str) -> str:
     # RFC 4151: taggingEntity = authority "," date, e.g. "example.com,2024-07-01".
-    match = re.fullmatch(
-        r"([a-z0-9.-]+\.[a-z]{2,}|[^@\s]+@[a-z0-9.-]+\.[a-z]{2,}),(\d{4}(-\d{2}){0,2})", value
-    )
+    match = re.fullmatch(r"([a-z0-9.-]+\.[a-z]{2,}|[^@\s]+@[a-z0-9.-]+\.[a-z]{2,}),(\d{4}(-\d{2}){0,2})", value)
     if not match:
         raise ValueError('must be "domain,date" as RFC 4151 tag URIs want, e.g. "example.com,2024"')
     date = match[2]
@@ -120,9 +118,7 @@ class Site:
 
     def published(self, date: dt.date) -> dt.datetime:
         """When a digest of that date counts as published: its local publish time."""
-        return dt.datetime.combine(
-            date, dt.time.fromisoformat(self.publish_time), zoneinfo.ZoneInfo(self.timezone)
-        )
+        return dt.datetime.combine(date, dt.time.fromisoformat(self.publish_time), zoneinfo.ZoneInfo(self.timezone))
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,7 @@ class Theme:
         return dict(self.files)[name].decode("utf-8")
 
     def static_files(self) -> list[tuple[str, bytes]]:
-        return [
-            (name.removeprefix("static/"), data) for name, data in self.files if name.startswith("static/")
-        ]
+        return [(name.removeprefix("static/"), data) for name, data in self.files if name.startswith("static/")]
 
 
 def load_theme(override: Path | None = None) -> Theme:
@@ -65,9 +63,7 @@ def linkify(line: str) -> Markup:
 def environment(theme: Theme) -> jinja2.Environment:
     """Strict and escaped: a missing variable is an error, HTML and XML output is autoescaped."""
     sources = {
-        name: data.decode("utf-8")
-        for name, data in theme.files
-        if name.endswith((".html", ".txt", ".xml", ".css"))
+        name: data.decode("utf-8") for name, data in theme.files if name.endswith((".html", ".txt", ".xml", ".css"))
     }
     env = jinja2.Environment(
         loader=jinja2.DictLoader(sources),

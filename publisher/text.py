@@ -81,9 +81,7 @@ def _trim_url(candidate: str) -> str:
     """Drop trailing punctuation and closing brackets that the URL did not open."""
     while candidate:
         last = candidate[-1]
-        if last in _TRAILING or (
-            last in ")]" and candidate.count(last) > candidate.count("(" if last == ")" else "[")
-        ):
+        if last in _TRAILING or (last in ")]" and candidate.count(last) > candidate.count("(" if last == ")" else "[")):
             candidate = candidate[:-1]
         else:
             break
@@ -98,9 +96,7 @@ def is_web_url(url: str) -> bool:
         host = (parts.hostname or "").encode("idna").decode("ascii")
     except (ValueError, UnicodeError):
         return False
-    return (
-        parts.scheme.lower() in ("http", "https") and parts.username is None and _HOST.match(host) is not None
-    )
+    return parts.scheme.lower() in ("http", "https") and parts.username is None and _HOST.match(host) is not None
 
 
 def split_links(line: str) -> tuple[Piece, ...]:

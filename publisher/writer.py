@@ -63,9 +63,7 @@ def existing_files(out_dir: Path) -> dict[str, Path]:
     if not out_dir.is_dir():
         return {}
     return {
-        path.relative_to(out_dir).as_posix(): path
-        for path in out_dir.rglob("*")
-        if path.is_file() or path.is_symlink()
+        path.relative_to(out_dir).as_posix(): path for path in out_dir.rglob("*") if path.is_file() or path.is_symlink()
     }
 
 

@@ -37,9 +37,7 @@ class Browser:
     def __init__(self, browser) -> None:
         self._browser = browser
 
-    def layout(
-        self, url: str, width: int, screenshot: str | None = None, *, strip_style: bool = False
-    ) -> Layout:
+    def layout(self, url: str, width: int, screenshot: str | None = None, *, strip_style: bool = False) -> Layout:
         """Load a page at a viewport width; measure horizontal overflow; optionally save a PNG."""
         page = self._browser.new_page(viewport={"width": width, "height": 900})
         try:
