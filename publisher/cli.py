@@ -110,7 +110,7 @@ def build(config: Config, strict: bool) -> None:
     it always holds one complete build. Files whose bytes did not change are left untouched.
     """
     from .build import build as run_build
-    from .sources import shown_path
+    from .errors import shown_path
 
     report = run_build(config, strict=strict)
     for warning in report.warnings:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from .errors import ConfigError, Diagnostic
+from .errors import ConfigError, Diagnostic, shown_path
 from .text import is_web_url
 
 CONFIG_NAME = "publisher.toml"
@@ -195,7 +195,7 @@ def load_config(path: Path | None) -> Config:
     """Read and validate a config file; None gives the defaults. Paths resolve against its folder."""
     if path is None:
         return Config()
-    shown = str(path)
+    shown = shown_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -13,10 +13,18 @@ when no line applies), so a person can jump straight to the problem.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+
+def shown_path(path: Path) -> str:
+    """A path as messages show it: relative to the working folder when it is below it."""
+    relative = os.path.relpath(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 @dataclass(frozen=True)

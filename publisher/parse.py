@@ -60,30 +60,27 @@ def _decode(data: bytes, path: str) -> str:
 
 
 def parse_date_line(text: str) -> dt.date | str:
-    """The date the line names, or the reason it names none ('' when it is no date at all)."""
+    """The date a line names; else why it names none: '' when it is no date at all, or a message."""
     text = text.strip()
     korean = _KOREAN_DATE.fullmatch(text)
-    if korean:
-        year, month, day = (int(korean[k]) for k in "ymd")
-        try:
-            return dt.date(year, month, day)
-        except ValueError as error:
-            return str(error)
     try:
-        # Two different defaults and both day orders: a date that reads the same each way is
-        # complete and unambiguous.
+        if korean:
+            return dt.date(*(int(korean[k]) for k in "ymd"))
+        # A date that reads the same with two different defaults is complete; one that reads the
+        # same day-first and month-first is unambiguous. Year-first dates are always year-month-day.
+        day_orders = (False,) if re.match(r"\d{4}\D", text) else (False, True)
         readings = {
-            dateparser.parse(text, default=default, dayfirst=dayfirst).date()
+            dateparser.parse(text, default=default, dayfirst=dayfirst, yearfirst=not dayfirst).date()
             for default in (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))
-            for dayfirst in (False, True)
+            for dayfirst in day_orders
         }
     except dateparser.ParserError as error:
         reason = str(error).split(":")[0]
-        return "" if reason.startswith("Unknown string format") else reason
+        return "" if reason.startswith("Unknown string format") else f'impossible date "{text}": {reason}'
     except (OverflowError, ValueError) as error:
-        return str(error)
+        return f'impossible date "{text}": {error}'
     if len(readings) > 1:
-        return "ambiguous or incomplete date; write it as YYYY-MM-DD"
+        return f'ambiguous or incomplete date "{text}": write it as YYYY-MM-DD'
     return readings.pop()
 
 
@@ -122,7 +119,7 @@ class _Reader:
                 f'expected a date line such as {_EXAMPLE_DATE}, found "{_shorten(date_text)}"',
             )
         if isinstance(date, str):
-            raise self.error(date_number, f'impossible date "{date_text.strip()}": {date}')
+            raise self.error(date_number, date)
         entry: _OpenEntry | None = None
         for number, line in rest:
             if _tag_tokens(line):

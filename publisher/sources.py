@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Diagnostic, SourceError
+from .errors import Diagnostic, SourceError, shown_path
 
 
 @dataclass(frozen=True)
 class Source:
     path: str  # as shown in messages: relative to the working folder when under it
     data: bytes
-
-
-def shown_path(path: Path) -> str:
-    """A path for messages: relative to the working folder when it is below it."""
-    relative = os.path.relpath(path)
-    return str(path) if relative.startswith("..") else relative
 
 
 def read_sources(folder: Path) -> list[Source]:

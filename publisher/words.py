@@ -18,3 +18,16 @@ def issue_title(digest: Digest) -> str:
 
 def tag_title(site_title: str, tag: Tag) -> str:
     return f"{site_title} · #{tag.name}"
+
+
+def tag_issue_title(digest: Digest, tag: Tag) -> str:
+    """A digest's item in a tag feed, which holds only that tag's notes: `2024년 7월 25일 · #math 노트 2편`."""
+    return f"{long_date(digest.date)} · #{tag.name} 노트 {len(digest.entries_with(tag))}편"
+
+
+def tag_feed_description(tag: Tag) -> str:
+    return f"#{tag.name} 태그가 붙은 노트만 모은 피드"
+
+
+def tags_opml_title(site_title: str) -> str:
+    return f"{site_title} · 태그별 피드"

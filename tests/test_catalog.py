@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from publisher.catalog import make_catalog
+from publisher.errors import SourceError
+from publisher.parse import parse_digest
+
+
+def digest(text: str, path: str = "x.txt"):
+    return parse_digest(text.encode(), path).digest
+
+
+def test_newest_first_with_neighbours_and_tag_index():
+    a = digest("2024-01-01\nA\n#Math #rlhf\n", "a.txt")
+    b = digest("2024-01-03\nB\n#math\nC\n#math\n", "b.txt")
+    c = digest("2024-01-02\nD\n#other\n", "c.txt")
+    catalog = make_catalog([a, b, c])
+    assert [d.date.day for d in catalog.digests] == [3, 2, 1]
+    newest, middle, oldest = catalog.digests
+    assert (catalog.newer(newest), catalog.older(newest)) == (None, middle)
+    assert catalog.older(oldest) is None
+    summaries = {s.tag.slug: s for s in catalog.tags}
+    assert list(summaries) == ["math", "other", "rlhf"]
+    assert summaries["math"].count == 3
+    assert summaries["math"].dates == (dt.date(2024, 1, 3), dt.date(2024, 1, 1))
+    # Spelled as at its first use (the oldest digest), everywhere.
+    assert summaries["math"].tag.name == "Math"
+    assert {t.name for d in catalog.digests for e in d.entries for t in e.tags if t.slug == "math"} == {"Math"}
+
+
+def test_order_does_not_depend_on_input_order():
+    items = [digest(f"2024-01-0{n}\nT{n}\n#x\n", f"{n}.txt") for n in range(1, 6)]
+    assert make_catalog(items) == make_catalog(list(reversed(items)))
+
+
+def test_duplicate_dates_and_slug_collisions_are_reported_together():
+    items = [
+        digest("2024-01-01\nA\n#a/b\n", "a.txt"),
+        digest("\n2024년 1월 1일\nB\n#a-b\n", "b.txt"),
+    ]
+    with pytest.raises(SourceError) as raised:
+        make_catalog(items)
+    assert str(raised.value).splitlines() == [
+        "b.txt:2: date 2024-01-01 is also the date of a.txt:1 (one digest per day)",
+        'b.txt:3: tag "#a-b" has the same URL slug "a-b" as "#a/b" (a.txt:2); rename one of them',
+    ]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from publisher.errors import OutputError
+from publisher.output import Output
+from publisher.writer import recover, write_outputs
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_writes_skips_unchanged_and_prunes(tmp_path: Path):
+    out = tmp_path / "out"
+    first = write_outputs([Output("a.txt", b"1"), Output("d/b.txt", b"2")], out)
+    assert first.written == (".publisher-out", "a.txt", "d/b.txt")
+    stamp = (out / "a.txt").stat().st_mtime_ns, (out / "a.txt").stat().st_ino
+    second = write_outputs([Output("a.txt", b"1"), Output("e/c.txt", b"3")], out)
+    assert (second.written, second.unchanged, second.removed) == (("e/c.txt",), 2, ("d/b.txt",))
+    assert tree(out) == {".publisher-out": tree(out)[".publisher-out"], "a.txt": b"1", "e/c.txt": b"3"}
+    assert not (out / "d").exists()
+    # The unchanged file is the very same file: same inode, same modification time.
+    assert ((out / "a.txt").stat().st_mtime_ns, (out / "a.txt").stat().st_ino) == stamp
+    third = write_outputs([Output("a.txt", b"1"), Output("e/c.txt", b"3")], out)
+    assert (third.written, third.removed) == ((), ())
+    assert sorted(os.listdir(tmp_path)) == ["out"]  # no staging folder left behind
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc/x", "a/../../x", "a//b", "./a", "", "a\\b", "a/\0"])
+def test_unsafe_paths_are_refused_and_nothing_is_written(tmp_path: Path, path: str):
+    with pytest.raises(OutputError) as raised:
+        write_outputs([Output("ok.txt", b"1"), Output(path, b"x")], tmp_path / "out")
+    assert "unsafe output path refused" in str(raised.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_same_path_twice_is_refused(tmp_path: Path):
+    with pytest.raises(OutputError, match="two outputs want the same path"):
+        write_outputs([Output("a", b"1"), Output("a", b"2")], tmp_path / "out")
+
+
+def test_a_folder_publisher_did_not_write_is_never_replaced(tmp_path: Path):
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "precious.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="did not write"):
+        write_outputs([Output("a.txt", b"1")], tmp_path / "home")
+    assert (tmp_path / "home" / "precious.txt").read_text() == "keep me"
+
+
+def test_leftovers_of_a_killed_build_are_recovered(tmp_path: Path):
+    out = tmp_path / "out"
+    write_outputs([Output("a.txt", b"1")], out)
+    # Killed between the two renames of the fallback swap: only the old tree remains.
+    out.rename(tmp_path / ".out.old")
+    (tmp_path / ".out.staging").mkdir()
+    (tmp_path / ".out.staging" / "half").write_bytes(b"tru")
+    recover(out)
+    assert tree(out)["a.txt"] == b"1"
+    assert sorted(os.listdir(tmp_path)) == ["out"]
