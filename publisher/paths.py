@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from .model import Tag
 
@@ -45,12 +45,17 @@ def issue_page(date: dt.date) -> str:
     return f"issues/{date.isoformat()}/index.html"
 
 
-def tag_page(tag: Tag) -> str:
-    return f"{tag_dir(tag)}index.html"
+def tag_page(tag: Tag, page: int = 1) -> str:
+    return f"{tag_dir(tag)}index.html" if page == 1 else f"{tag_dir(tag)}page/{page}/index.html"
 
 
 def email(date: dt.date, extension: str) -> str:
     return f"email/{date.isoformat()}.{extension}"
+
+
+def send_manifest(date: dt.date) -> str:
+    """What `send` needs besides the built email issue to personalise it (out/send/, not out/email/)."""
+    return f"send/{date.isoformat()}.json"
 
 
 def static(name: str) -> str:
@@ -64,6 +69,11 @@ def relative(from_path: str, to_path: str, fragment: str | None = None) -> str:
     return f"{link}#{quote(fragment)}" if fragment else link
 
 
+def same_page(fragment: str) -> str:
+    """A link to an anchor on the page itself: no reload, wherever the page is served from."""
+    return f"#{quote(fragment)}"
+
+
 @dataclass(frozen=True)
 class Urls:
     base: str  # absolute, ends with '/'
@@ -74,6 +84,13 @@ class Urls:
             path = path[: -len("index.html")]
         url = self.base + quote(path)
         return f"{url}#{quote(fragment)}" if fragment else url
+
+
+def personal_unsubscribe(url: str, address: str, token: str) -> str:
+    """One subscriber's unsubscribe link: the list's URL with their address and token in the query."""
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), ("email", address), ("token", token)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def tag_uri(authority: str, specific: str) -> str:

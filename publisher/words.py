@@ -31,3 +31,34 @@ def tag_feed_description(tag: Tag) -> str:
 
 def tags_opml_title(site_title: str) -> str:
     return f"{site_title} · 태그별 피드"
+
+
+def email_subject(site_title: str, date: dt.date, count: int, topics: tuple[str, ...] = ()) -> str:
+    """`[AI 논문 노트] 2024년 7월 25일 · 논문 노트 6편`; a copy filtered by topics names them instead."""
+    about = " ".join(f"#{topic}" for topic in topics) or "논문"
+    return f"[{site_title}] {long_date(date)} · {about} 노트 {count}편"
+
+
+PREHEADER_MIN, PREHEADER_MAX = 40, 130
+
+
+def email_preheader(date: dt.date, titles: tuple[str, ...]) -> str:
+    """The hidden preview line of an email issue: the date and the note titles, 40 to 130 characters."""
+    text = f"{long_date(date)} · 논문 노트 {len(titles)}편: " + " · ".join(" ".join(t.split()) for t in titles)
+    if len(text) < PREHEADER_MIN:
+        text += " · 메일로 받아보는 논문 노트"
+    if len(text) > PREHEADER_MAX:
+        cut = text[: PREHEADER_MAX - 1]
+        space = cut.rfind(" ")
+        text = (cut[:space] if space > PREHEADER_MAX // 2 else cut).rstrip(" ·:") + "…"
+    return text
+
+
+def email_reason(site_title: str, topics: tuple[str, ...] | None) -> str:
+    """Why a reader gets the email: the whole list, or only some topics (at most eight named)."""
+    if topics is None:
+        return f"{site_title} 메일링 리스트를 구독하셔서 받으신 메일입니다."
+    named = " ".join(f"#{topic}" for topic in topics[:8])
+    if len(topics) > 8:
+        named += f" 외 {len(topics) - 8}개"
+    return f"{site_title}에서 {named} 주제를 구독하셔서, 그 주제의 노트만 담아 보내드린 메일입니다."
