@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import Diagnostic, SourceError
 from .model import Digest, Entry, Tag
@@ -32,7 +33,16 @@ class Catalog:
         return self.digests[index - 1] if index > 0 else None
 
     def with_tag(self, tag: Tag) -> tuple[Digest, ...]:
-        return tuple(d for d in self.digests if tag in d.tags)
+        """The digests carrying a tag, newest first (from the tag index, not a scan)."""
+        return tuple(self._by_date[date] for date in self._summaries[tag.slug].dates)
+
+    @cached_property
+    def _by_date(self) -> dict[dt.date, Digest]:
+        return {digest.date: digest for digest in self.digests}
+
+    @cached_property
+    def _summaries(self) -> dict[str, TagSummary]:
+        return {summary.tag.slug: summary for summary in self.tags}
 
     @property
     def entry_count(self) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from feedgen.ext.base import BaseExtension
@@ -70,12 +71,23 @@ class Document:
         return max(item.published for item in self.items)
 
 
-def render_feeds(catalog: Catalog, context: Context) -> list[Output]:
+# Each entry's HTML in a digest, in entry order: made once per digest (in parallel, cached) and
+# then shared by the main feed and every tag feed the entry appears in.
+Fragments = Mapping[dt.date, tuple[str, ...]]
+
+
+def entry_fragments(digest: Digest, context: Context) -> tuple[str, ...]:
+    return tuple(_clean(_entry_html(entry, digest, context)) for entry in digest.entries)
+
+
+def render_feeds(catalog: Catalog, context: Context, fragments: Fragments | None = None) -> list[Output]:
     if not catalog.digests:
         return []
+    if fragments is None:
+        fragments = {digest.date: entry_fragments(digest, context) for digest in catalog.digests}
     outputs = []
     for tag in (None, *(summary.tag for summary in catalog.tags)):
-        channel = _channel(catalog, tag, context)
+        channel = _channel(catalog, tag, context, fragments)
         for fmt in paths.FEED_FORMATS:
             for document in _documents(channel, fmt, context):
                 outputs.append(Output(document.relpath, _WRITERS[fmt](channel, document, context)))
@@ -92,10 +104,10 @@ def _id(context: Context, specific: str) -> str:
     return paths.tag_uri(context.config.feeds.id_authority, specific)
 
 
-def _channel(catalog: Catalog, tag: Tag | None, context: Context) -> Channel:
+def _channel(catalog: Catalog, tag: Tag | None, context: Context, fragments: Fragments) -> Channel:
     site = context.config.site
     digests = catalog.digests if tag is None else catalog.with_tag(tag)
-    items = tuple(_item(digest, tag, context) for digest in digests)
+    items = tuple(_item(digest, tag, context, fragments[digest.date]) for digest in digests)
     if tag is None:
         home = context.urls.public(paths.home())
         return Channel(None, _id(context, "feed"), _clean(site.title), _clean(site.description), home, items)
@@ -109,15 +121,15 @@ def _channel(catalog: Catalog, tag: Tag | None, context: Context) -> Channel:
     )
 
 
-def _item(digest: Digest, tag: Tag | None, context: Context) -> Item:
+def _item(digest: Digest, tag: Tag | None, context: Context, fragments: tuple[str, ...]) -> Item:
     """A digest as an item of the main feed (all its entries) or of a tag feed (only that tag's entries)."""
     day = digest.date.isoformat()
     issue = paths.issue_page(digest.date)
+    chosen = [i for i, entry in enumerate(digest.entries) if tag is None or entry.has_tag(tag)]
+    entries = [digest.entries[i] for i in chosen]
     if tag is None:
-        entries = digest.entries
         item_id, title, url = _id(context, f"issue/{day}"), words.issue_title(digest), context.urls.public(issue)
     else:
-        entries = digest.entries_with(tag)
         item_id, title = _id(context, f"tag/{tag.slug}/{day}"), words.tag_issue_title(digest, tag)
         url = context.urls.public(issue, entries[0].anchor)
     return Item(
@@ -125,7 +137,7 @@ def _item(digest: Digest, tag: Tag | None, context: Context) -> Item:
         title=_clean(title),
         url=url,
         published=context.config.site.published(digest.date),
-        content_html=_clean("".join(_entry_html(entry, digest, context) for entry in entries)),
+        content_html="".join(fragments[i] for i in chosen),
         categories=tuple(_clean(t.name) for t in dict.fromkeys(t for entry in entries for t in entry.tags)),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Digest:
     entries: tuple[Entry, ...]
     date_line: int = 1  # source line of the date
 
-    @property
+    @cached_property
     def tags(self) -> tuple[Tag, ...]:
         """Distinct tags of all entries, in order of first use."""
         return tuple(dict.fromkeys(tag for entry in self.entries for tag in entry.tags))
