@@ -16,12 +16,64 @@ import random
 from pathlib import Path
 
 WORDS = (
-    "language model reward policy preference alignment scaling law data mixture token context attention "
-    "transformer sparse expert routing inference decoding search tree verifier reasoning math proof "
-    "benchmark evaluation multilingual instruction tuning synthetic feedback critique diffusion video "
-    "image retrieval embedding pretraining finetuning distillation quantization kernel throughput memory "
-    "latency training stability optimizer learning rate curriculum agent tool code execution safety"
-).split()
+    "language",
+    "model",
+    "reward",
+    "policy",
+    "preference",
+    "alignment",
+    "scaling",
+    "law",
+    "data",
+    "mixture",
+    "token",
+    "context",
+    "attention",
+    "transformer",
+    "sparse",
+    "expert",
+    "routing",
+    "inference",
+    "decoding",
+    "search",
+    "tree",
+    "verifier",
+    "reasoning",
+    "math",
+    "proof",
+    "benchmark",
+    "evaluation",
+    "multilingual",
+    "instruction",
+    "tuning",
+    "synthetic",
+    "feedback",
+    "critique",
+    "diffusion",
+    "video",
+    "image",
+    "retrieval",
+    "embedding",
+    "pretraining",
+    "finetuning",
+    "distillation",
+    "quantization",
+    "kernel",
+    "throughput",
+    "memory",
+    "latency",
+    "training",
+    "stability",
+    "optimizer",
+    "learning",
+    "rate",
+    "curriculum",
+    "agent",
+    "tool",
+    "code",
+    "execution",
+    "safety",
+)
 KOREAN = (
     "흥미로운 결과네요.",
     "이 부분은 조금 더 살펴봐야 할 것 같습니다.",
@@ -35,11 +87,52 @@ KOREAN = (
     "이전 연구와 비교하면 꽤 단순한 방법입니다.",
 )
 PREFIXES = (
-    "rl", "rlhf", "rlaif", "dpo", "sft", "moe", "lm", "llm", "vlm", "asr", "tts", "rag", "ssm", "kv",
-    "math", "code", "agent", "tool", "safety", "alignment", "reasoning", "search", "vision", "video",
-    "audio", "speech", "retrieval", "embedding", "benchmark", "evaluation", "dataset", "corpus",
-    "pretraining", "finetuning", "distillation", "quantization", "pruning", "efficiency", "inference",
-    "decoding", "tokenizer", "optimizer", "scaling", "interpretability", "robotics", "diffusion",
+    "rl",
+    "rlhf",
+    "rlaif",
+    "dpo",
+    "sft",
+    "moe",
+    "lm",
+    "llm",
+    "vlm",
+    "asr",
+    "tts",
+    "rag",
+    "ssm",
+    "kv",
+    "math",
+    "code",
+    "agent",
+    "tool",
+    "safety",
+    "alignment",
+    "reasoning",
+    "search",
+    "vision",
+    "video",
+    "audio",
+    "speech",
+    "retrieval",
+    "embedding",
+    "benchmark",
+    "evaluation",
+    "dataset",
+    "corpus",
+    "pretraining",
+    "finetuning",
+    "distillation",
+    "quantization",
+    "pruning",
+    "efficiency",
+    "inference",
+    "decoding",
+    "tokenizer",
+    "optimizer",
+    "scaling",
+    "interpretability",
+    "robotics",
+    "diffusion",
 )
 SUFFIXES = ("", "-law", "-model", "-data", "-training", "-eval", "-theory", "-system", "-kernel")
 ORGS = ("Anthropic", "OpenAI", "Google DeepMind", "Meta AI", "Character.AI", "Team PyTorch", "Qwen Team")
@@ -65,7 +158,9 @@ def entry(rng: random.Random, tags: list[str], weights: list[float], first: bool
     elif kind < 0.2:
         lines.append(f"({rng.choice(ORGS)})")
     else:
-        authors = ", ".join(f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()}" for _ in range(rng.randint(1, 12)))
+        authors = ", ".join(
+            f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()}" for _ in range(rng.randint(1, 12))
+        )
         lines.append(f"({authors})")
         # A long abstract line (papers paste one 1,000-1,700 character paragraph), sometimes broken.
         abstract = " ".join(sentence(rng, rng.randint(8, 25)) for _ in range(rng.randint(6, 12)))

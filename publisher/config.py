@@ -102,6 +102,18 @@ def _rate(value: float) -> float:
     return value
 
 
+def _retries(value: int) -> int:
+    if not 0 <= value <= 20:
+        raise ValueError("must be a whole number from 0 to 20")
+    return value
+
+
+def _seconds(value: float) -> float:
+    if not 0 < value <= 3600:
+        raise ValueError("must be a number of seconds above 0 and at most 3600")
+    return value
+
+
 def check(validator):
     return {"check": validator}
 
@@ -140,7 +152,8 @@ class Feeds:
 
 @dataclass(frozen=True)
 class Web:
-    page_size: int = field(default=30, metadata=check(_positive))
+    page_size: int = field(default=30, metadata=check(_positive))  # issues per index page
+    tag_page_size: int = field(default=50, metadata=check(_positive))  # notes per tag page
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,9 @@ class Smtp:
     username: str = ""
     rate: float = field(default=0.0, metadata=check(_rate))
     connections: int = field(default=1, metadata=check(_positive))
+    retries: int = field(default=4, metadata=check(_retries))  # further attempts after a temporary failure
+    backoff: float = field(default=2.0, metadata=check(_seconds))  # first wait before a retry; doubles
+    timeout: float = field(default=30.0, metadata=check(_seconds))  # for each SMTP command
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,11 @@ def browser() -> Iterator[object]:
             yield Browser(chromium)
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory):
+    """A self-signed certificate for 127.0.0.1 (tests/smtp_server.py); clients trust it via SSL_CERT_FILE."""
+    from .smtp_server import make_certificate
+
+    return make_certificate(tmp_path_factory.mktemp("tls"))
