@@ -96,11 +96,11 @@ def time_issues(seeds: Path) -> tuple[list[float], list[int], int]:
     config = load_config(ROOT / "publisher.toml").with_paths(seeds=seeds)
     catalog = check(config).catalog
     context = Context(config, load_theme(config.paths.templates))
-    issues.render_issue(catalog.digests[-1], catalog, context)  # warm up: templates, premailer, cssutils
+    issues.render_issue(catalog.digests[-1], context)  # warm up: templates, premailer, cssutils
     millis, sizes, trimmed = [], [], 0
     for digest in catalog.digests:
         started = time.perf_counter()
-        outputs = issues.render_issue(digest, catalog, context)
+        outputs = issues.render_issue(digest, context)
         millis.append((time.perf_counter() - started) * 1000)
         html = next(o.data for o in outputs if o.relpath == paths.email(digest.date, "html"))
         sizes.append(len(html))

@@ -8,8 +8,10 @@ feed autodiscovery), both computed here from `paths`.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -17,7 +19,7 @@ from . import paths, words
 from .catalog import Catalog, TagSummary
 from .context import Context
 from .model import Digest, Entry, Tag
-from .output import Output
+from .output import Group, Output, group_key
 from .templating import render
 
 STYLESHEET = "style.css"
@@ -42,7 +44,10 @@ class Links:
         return self.to(paths.home(page))
 
     def issue(self, digest: Digest, entry: Entry | None = None) -> str:
-        return self.to(paths.issue_page(digest.date), entry.anchor if entry else None)
+        return self.issue_on(digest.date, entry.anchor if entry else None)
+
+    def issue_on(self, date: dt.date, anchor: str | None = None) -> str:
+        return self.to(paths.issue_page(date), anchor)
 
     def tag(self, tag: Tag, page: int = 1) -> str:
         return self.to(paths.tag_page(tag, page))
@@ -112,8 +117,8 @@ def paginate(items: Sequence[T], size: int, page_path: Callable[[int], str]) -> 
     return pages
 
 
-def render_issue_page(digest: Digest, catalog: Catalog, context: Context) -> list[Output]:
-    """The web version of one digest: what emails and feed items link to."""
+def render_issue_page(digest: Digest, older: dt.date | None, newer: dt.date | None, context: Context) -> list[Output]:
+    """The web version of one digest: what emails and feed items link to; links to its neighbours' pages."""
     here = paths.issue_page(digest.date)
     return [
         _page(
@@ -122,36 +127,58 @@ def render_issue_page(digest: Digest, catalog: Catalog, context: Context) -> lis
             here,
             digest=digest,
             title=words.issue_title(digest),
-            older=catalog.older(digest),
-            newer=catalog.newer(digest),
+            older=older,
+            newer=newer,
         )
     ]
 
 
 def render_site(catalog: Catalog, context: Context) -> list[Output]:
-    """The index pages, the tags page, one page per tag, and the static files."""
-    return [
-        *_home_pages(catalog, context),
-        _tags_index(catalog, context),
-        *(out for summary in catalog.tags for out in _tag_pages(summary, catalog, context)),
-        *(Output(paths.static(name), data) for name, data in context.theme.static_files()),
-    ]
+    """The index pages, the tags page, one page per tag, and the static files, all at once."""
+    keys = {digest.date: "" for digest in catalog.digests}
+    return [output for group in site_groups(catalog, context, keys) for output in group.make({})]
+
+
+def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str]) -> list[Group]:
+    """One group per index page, per tag (all of its pages), the tags page and the static files.
+
+    A group's key holds the content keys of the digests its pages show, so adding a digest remakes
+    the index pages, the tags page and the pages of its own tags only.
+    """
+    groups = []
+    for here, pager, digests in paginate(catalog.digests, context.config.web.page_size, paths.home):
+        page = functools.partial(_page, context, "site/home.html", here, digests=digests, pager=pager)
+        key = group_key("home", here, repr(pager), *(keys[d.date] for d in digests))
+        groups.append(_group(key, "site/home.html", page))
+    tags = by_count(catalog.tags)
+    tags_key = group_key("tags", repr([(s.tag.name, s.tag.slug, s.count) for s in tags]))
+    page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, tags=tags)
+    groups.append(_group(tags_key, "site/tags.html", page))
+    for summary in catalog.tags:
+        tag = summary.tag
+        key = group_key("tag", repr((tag.name, tag.slug, summary.count)), *(keys[date] for date in summary.dates))
+        make = functools.partial(_tag_pages, summary, catalog, context)
+        groups.append(Group(key, (), lambda _, make=make: make(), ("site/tag.html",)))
+    static = [Output(paths.static(name), data) for name, data in context.theme.static_files()]
+    groups.append(Group(group_key("static"), (), lambda _: static, ("static/",)))
+    return groups
+
+
+def _group(key: str, template: str, page: Callable[[], Output]) -> Group:
+    """A group of one page, made only when the build needs it."""
+    return Group(key, (), lambda _: [page()], PAGE_TEMPLATES[template])
+
+
+_LAYOUT = ("site/base.html", "site/_macros.html")
+# The theme files each page renders with: editing one remakes only the pages that use it.
+PAGE_TEMPLATES = {
+    name: (*_LAYOUT, name) for name in ("site/home.html", "site/issue.html", "site/tags.html", "site/tag.html")
+}
 
 
 def by_count(tags: tuple[TagSummary, ...]) -> list[TagSummary]:
     """Most used first; ties by name, then slug, so the order never depends on anything else."""
     return sorted(tags, key=lambda s: (-s.count, s.tag.name.casefold(), s.tag.slug))
-
-
-def _home_pages(catalog: Catalog, context: Context) -> list[Output]:
-    return [
-        _page(context, "site/home.html", here, digests=digests, pager=pager)
-        for here, pager, digests in paginate(catalog.digests, context.config.web.page_size, paths.home)
-    ]
-
-
-def _tags_index(catalog: Catalog, context: Context) -> Output:
-    return _page(context, "site/tags.html", paths.TAGS_INDEX, tags=by_count(catalog.tags), catalog=catalog)
 
 
 def _tag_pages(summary: TagSummary, catalog: Catalog, context: Context) -> list[Output]:

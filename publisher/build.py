@@ -1,22 +1,37 @@
 """`publisher build` and `publisher check`: the whole pipeline, stage by stage.
 
 seeds/*.txt ─► sources ─► parse ─► catalog ─► render ─► writer ─► out/
+                                               │  per digest: workers + cache
+                                               └─ aggregates: feeds, pages
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
 from .catalog import Catalog, make_catalog
 from .config import Config
 from .context import Context
 from .errors import Diagnostic, SourceError
+from .model import Digest
+from .output import Group, group_key
 from .parse import parse_sources
-from .render import render_all
+from .render import DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
 from .sources import read_sources
 from .templating import load_theme
-from .writer import WriteReport, write_outputs
+from .workers import default_jobs, make_groups, render_digests
+from .writer import Writer, WriteReport
+
+# (stage, done, total): for a progress display; total 0 when the stage has no count.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -24,7 +39,7 @@ class Checked:
     """The result of reading every digest: a catalog when there were no errors."""
 
     catalog: Catalog | None
-    digests: tuple  # every digest that parsed, even when the catalog could not be made
+    digests: tuple[Digest, ...]  # every digest that parsed, even when the catalog could not be made
     warnings: tuple[Diagnostic, ...]
     errors: tuple[Diagnostic, ...]
 
@@ -35,15 +50,23 @@ class BuildReport:
     warnings: tuple[Diagnostic, ...]
     write: WriteReport
     seconds: float
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    rendered: int = 0  # per-digest units rendered (email, page, feed); the rest were kept or cached
 
 
-def check(config: Config) -> Checked:
-    """Read and parse every digest and index them; collect every problem instead of stopping."""
+def check(config: Config, *, use_cache: bool = False) -> Checked:
+    """Read and parse every digest and index them; collect every problem instead of stopping.
+
+    With `use_cache`, digests whose bytes did not change come from the parse cache."""
     try:
         sources = read_sources(config.paths.seeds)
     except SourceError as error:
         return Checked(None, (), (), tuple(error.diagnostics))
-    digests, diagnostics = parse_sources(sources)
+    if use_cache:
+        with ParseCache(config.paths.cache) as cache:
+            digests, diagnostics = parse_sources(sources, cache.parse)
+    else:
+        digests, diagnostics = parse_sources(sources)
     warnings = tuple(d for d in diagnostics if d.severity == "warning")
     errors = [d for d in diagnostics if d.severity == "error"]
     catalog = None
@@ -51,18 +74,196 @@ def check(config: Config) -> Checked:
         catalog = make_catalog(digests)
     except SourceError as error:
         errors += error.diagnostics
-    if errors:
-        catalog = None
-    return Checked(catalog, tuple(digests), warnings, tuple(errors))
+    return Checked(None if errors else catalog, tuple(digests), warnings, tuple(errors))
 
 
-def build(config: Config, *, strict: bool = False) -> BuildReport:
-    """Read, parse, index, render and write; raise before writing anything if a digest is bad."""
+def build(
+    config: Config,
+    *,
+    strict: bool = False,
+    jobs: int | None = None,
+    use_cache: bool = True,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Read, parse, index, render and write; raise before writing anything if a digest is bad.
+
+    With `dry_run`, nothing is written and nothing is taken from the cache or kept: the report says
+    how `out/` differs from a fresh build (`publisher build --check`).
+    """
     started = time.perf_counter()
-    checked = check(config)
+    stages: dict[str, float] = {}
+    tick = _stopwatch(stages)
+    reuse = use_cache and not dry_run
+    checked = check(config, use_cache=reuse)
     if checked.catalog is None or (strict and checked.warnings):
         raise SourceError(list(checked.errors + checked.warnings))
     context = Context(config, load_theme(config.paths.templates))
-    outputs = render_all(checked.catalog, context)
-    written = write_outputs(outputs, config.paths.out)
-    return BuildReport(checked.catalog, checked.warnings, written, time.perf_counter() - started)
+    tick("parse")
+    with Writer(config.paths.out, _manifest_path(config), dry_run=dry_run) as writer:
+        run = _Run(checked.catalog, context, writer, reuse, jobs or default_jobs(), progress)
+        try:
+            run.render()
+            tick("digests")
+            run.aggregates()
+            tick("aggregates")
+            report = writer.commit()
+            tick("write")
+        except BaseException:
+            run.forget()
+            raise
+    if reuse:
+        run.remember()
+    if not dry_run:
+        _record(config, report)
+    return BuildReport(checked.catalog, checked.warnings, report, time.perf_counter() - started, stages, run.rendered)
+
+
+class _Run:
+    """One build's render stage: what to keep, what to take from the cache, what to render.
+
+    Every output belongs to a group with a key: one unit of a digest (its email files, or its web
+    page; keyed by the digest, the templates the unit uses, the config and the code) or an
+    aggregate group (keyed by what it shows, see render.aggregate_groups). A group whose key made
+    files last time, and whose files are still intact in out/, is kept as it is; any other is made,
+    from the cache when it holds the unit. Feed fragments are loaded only for groups being made.
+    """
+
+    def __init__(
+        self, catalog: Catalog, context: Context, writer: Writer, reuse: bool, workers: int, progress: Progress | None
+    ) -> None:
+        config = context.config
+        self.catalog, self.context, self.writer, self.reuse = catalog, context, writer, reuse
+        self.workers, self.progress = workers, progress
+        self.cache = PartsCache(config.paths.cache) if reuse else None
+        self.groups_path = _groups_path(config)
+        self.shared = context_key(context)
+        self.content = {digest.date: content_key(digest) for digest in catalog.digests}
+        self.jobs = digest_jobs(catalog)
+        self.job_keys = {
+            (job.unit, job.digest.date): job_key(job, context, self.shared, self.content[job.digest.date])
+            for job in self.jobs
+        }
+        self.written = _read_groups(self.groups_path) if reuse else {}
+        self.groups: dict[str, list[str]] = {}
+        self.fragments: dict[dt.date, tuple[str, ...]] = {}
+        self.todo_groups: list[tuple[str, Group]] = []
+        self.rendered = 0
+
+    def render(self) -> None:
+        """Decide what to keep, then render every unit still needed in one batch (workers, cache):
+        the email files and pages not kept, and the feed fragments of the groups to be made."""
+        self.todo_groups = [(key, group) for key, group in self._aggregate_groups() if not self._keep(key)]
+        needed = {date for _, group in self.todo_groups for date in group.needs}
+        todo = [
+            job
+            for job in self.jobs
+            if (job.digest.date in needed if job.unit == "feed" else not self._keep(self._key(job)))
+        ]
+        done = [0]
+
+        def advance(count: int) -> None:
+            done[0] += count
+            if self.progress:
+                self.progress("render", done[0], len(todo))
+
+        for job, parts in zip(todo, self._parts(todo, advance), strict=True):
+            if parts.outputs:
+                for output in parts.outputs:
+                    self.writer.add(output)
+                self.groups[self._key(job)] = [output.relpath for output in parts.outputs]
+
+    def aggregates(self) -> None:
+        """Make the feeds and pages whose groups were not kept."""
+        if self.progress:
+            self.progress("feeds and pages", 0, 0)
+        made = make_groups([group for _, group in self.todo_groups], self.fragments, self.workers)
+        for (key, _), outputs in zip(self.todo_groups, made, strict=True):
+            for output in outputs:
+                self.writer.add(output)
+            self.groups[key] = [output.relpath for output in outputs]
+
+    def _aggregate_groups(self) -> list[tuple[str, Group]]:
+        groups = aggregate_groups(self.catalog, self.context, self.content)
+        return [(group_key(self.shared, theme_key(self.context, g.uses), g.key), g) for g in groups]
+
+    def remember(self) -> None:
+        """Keep what this build used: cache entries of its digests, and which files each group made."""
+        assert self.cache is not None
+        self.cache.close(keep=set(self.job_keys.values()))
+        _write_json(self.groups_path, self.groups)
+
+    def forget(self) -> None:
+        """After a failed build: keep what was rendered (it is correct), record nothing else."""
+        if self.cache is not None:
+            self.cache.close()
+
+    def _key(self, job: DigestJob) -> str:
+        return self.job_keys[(job.unit, job.digest.date)]
+
+    def _keep(self, key: str) -> bool:
+        if self.reuse and self.writer.keep_all(self.written.get(key)):
+            self.groups[key] = self.written[key]
+            return True
+        return False
+
+    def _parts(self, todo: list[DigestJob], progress: Callable[[int], None] | None = None) -> Iterator[DigestParts]:
+        keys = [self._key(job) for job in todo]
+        for job, parts, miss in render_digests(
+            todo, keys, self.context, workers=self.workers, cache=self.cache, progress=progress
+        ):
+            self.rendered += miss
+            if job.unit == "feed":
+                self.fragments[job.digest.date] = parts.fragments
+            yield parts
+
+
+def _stopwatch(stages: dict[str, float]) -> Callable[[str], None]:
+    last = [time.perf_counter()]
+
+    def tick(stage: str) -> None:
+        now = time.perf_counter()
+        stages[stage] = stages.get(stage, 0.0) + now - last[0]
+        last[0] = now
+
+    return tick
+
+
+def _out_id(config: Config) -> str:
+    """The cache keeps one record per output folder."""
+    return hashlib.sha256(str(config.paths.out.resolve()).encode()).hexdigest()[:16]
+
+
+def _manifest_path(config: Config) -> Path:
+    """The writer's record of the output folder: size, time and hash of every file it wrote."""
+    return config.paths.cache / f"out-{_out_id(config)}.json"
+
+
+def _groups_path(config: Config) -> Path:
+    """Which files each group key made in the last build into that output folder."""
+    return config.paths.cache / f"groups-{_out_id(config)}.json"
+
+
+def _read_groups(path: Path) -> dict[str, list[str]]:
+    """A missing or damaged record only costs time: every group is made again."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+LAST_BUILD = "last-build.json"
+
+
+def _record(config: Config, report: WriteReport) -> None:
+    """What the last build changed, for `publisher ping` (WebSub) and people who wonder."""
+    record = {"out": str(config.paths.out), "added": report.added, "changed": report.changed, "removed": report.removed}
+    _write_json(config.paths.cache / LAST_BUILD, record)

@@ -2,27 +2,24 @@
 
 Every document comes from one loop over (scope, format): a scope is the main feed or one tag's
 feed (a `Channel`), and `_item` is the one place that turns a digest into the fields that all
-formats share. RSS and Atom are written by feedgen; JSON Feed is plain, sorted JSON.
+formats share. feedwriters.py turns a document into bytes: RSS and Atom by feedgen, JSON Feed as
+plain, sorted JSON.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from feedgen.ext.base import BaseExtension
-from feedgen.feed import FeedGenerator
-from feedgen.util import xml_elem
-
-from . import __version__, opml, paths, words
+from . import opml, paths, words
 from .catalog import Catalog
 from .context import Context
 from .model import Digest, Entry, Tag
-from .output import Output
+from .output import Fragments, Group, Output, group_key
 from .templating import render
-from .text import strip_controls
+from .text import xml_safe
 
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 ARCHIVED_FORMATS = ("atom",)  # RFC 5005 archives exist for Atom, the one format that defines them
@@ -45,14 +42,18 @@ class Item:
 
 @dataclass(frozen=True)
 class Channel:
-    """One scope: the main feed (tag None) or one tag's feed, with all of its items, newest first."""
+    """One scope: the main feed (tag None) or one tag's feed, with all of its digests, newest first."""
 
     tag: Tag | None
     id: str
     title: str
     description: str
     home_url: str  # the web page the feed stands for
-    items: tuple[Item, ...]
+    digests: tuple[Digest, ...]
+
+    @property
+    def header(self) -> str:
+        return repr((self.id, self.title, self.description, self.home_url))
 
 
 @dataclass(frozen=True)
@@ -61,63 +62,82 @@ class Document:
 
     fmt: str
     relpath: str
-    items: tuple[Item, ...]
+    digests: tuple[Digest, ...]  # the items' digests, newest first
     links: tuple[tuple[str, str], ...]  # (rel, absolute URL) besides `self` and `alternate`
     archive: bool = False
 
     @property
-    def updated(self) -> dt.datetime:
-        """The newest item's date: from the content, never from the clock."""
-        return max(item.published for item in self.items)
-
-
-# Each entry's HTML in a digest, in entry order: made once per digest (in parallel, cached) and
-# then shared by the main feed and every tag feed the entry appears in.
-Fragments = Mapping[dt.date, tuple[str, ...]]
+    def spec(self) -> str:
+        """All of the document but its items' content, for group keys."""
+        return repr((self.fmt, self.relpath, self.links, self.archive))
 
 
 def entry_fragments(digest: Digest, context: Context) -> tuple[str, ...]:
-    return tuple(_clean(_entry_html(entry, digest, context)) for entry in digest.entries)
+    return tuple(xml_safe(_entry_html(entry, digest, context)) for entry in digest.entries)
 
 
 def render_feeds(catalog: Catalog, context: Context, fragments: Fragments | None = None) -> list[Output]:
-    if not catalog.digests:
-        return []
+    """Every feed and the OPML at once (what a build does through `feed_groups`)."""
     if fragments is None:
         fragments = {digest.date: entry_fragments(digest, context) for digest in catalog.digests}
-    outputs = []
+    keys = {digest.date: "" for digest in catalog.digests}
+    return [output for group in feed_groups(catalog, context, keys) for output in group.make(fragments)]
+
+
+def feed_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str]) -> list[Group]:
+    """One group for each channel's subscription documents (RSS, Atom, JSON), one for each Atom
+    archive, one for the OPML. A group's key holds the content keys of the digests it shows, so
+    adding a digest remakes only the channels of its tags and the newest archives."""
+    if not catalog.digests:
+        return []
+    groups = []
     for tag in (None, *(summary.tag for summary in catalog.tags)):
-        channel = _channel(catalog, tag, context, fragments)
-        for fmt in paths.FEED_FORMATS:
-            for document in _documents(channel, fmt, context):
-                outputs.append(Output(document.relpath, _WRITERS[fmt](channel, document, context)))
-    outputs.append(opml.render_opml(catalog, context))
+        channel = _channel(catalog, tag, context)
+        documents = [document for fmt in paths.FEED_FORMATS for document in _documents(channel, fmt, context)]
+        batches = [[d for d in documents if not d.archive], *([d] for d in documents if d.archive)]
+        for batch in batches:
+            needs = tuple(dict.fromkeys(digest.date for document in batch for digest in document.digests))
+            key = group_key("feed", channel.header, *(d.spec for d in batch), *(keys[date] for date in needs))
+            make = functools.partial(_make_documents, channel, tuple(batch), context)
+            groups.append(Group(key, needs, make, uses=("feed/",)))
+    opml_key = group_key("opml", repr([(s.tag.name, s.tag.slug) for s in catalog.tags]))
+    groups.append(Group(opml_key, (), lambda _: [opml.render_opml(catalog, context)]))
+    return groups
+
+
+def _make_documents(
+    channel: Channel, documents: tuple[Document, ...], context: Context, fragments: Fragments
+) -> list[Output]:
+    from . import feedwriters  # feedgen and lxml load only when a feed is made: a no-op build needs neither
+
+    items: dict[dt.date, Item] = {}
+    outputs = []
+    for document in documents:
+        for digest in document.digests:
+            if digest.date not in items:
+                items[digest.date] = _item(digest, channel.tag, context, fragments[digest.date])
+        chosen = tuple(items[digest.date] for digest in document.digests)
+        outputs.append(Output(document.relpath, feedwriters.write(channel, document, chosen, context)))
     return outputs
-
-
-def _clean(text: str) -> str:
-    """Text that XML 1.0 accepts. The reader already strips controls; config text and future callers may not."""
-    return strip_controls(text)[0]
 
 
 def _id(context: Context, specific: str) -> str:
     return paths.tag_uri(context.config.feeds.id_authority, specific)
 
 
-def _channel(catalog: Catalog, tag: Tag | None, context: Context, fragments: Fragments) -> Channel:
+def _channel(catalog: Catalog, tag: Tag | None, context: Context) -> Channel:
     site = context.config.site
     digests = catalog.digests if tag is None else catalog.with_tag(tag)
-    items = tuple(_item(digest, tag, context, fragments[digest.date]) for digest in digests)
     if tag is None:
         home = context.urls.public(paths.home())
-        return Channel(None, _id(context, "feed"), _clean(site.title), _clean(site.description), home, items)
+        return Channel(None, _id(context, "feed"), xml_safe(site.title), xml_safe(site.description), home, digests)
     return Channel(
         tag,
         _id(context, f"tag/{tag.slug}"),
-        _clean(words.tag_title(site.title, tag)),
-        _clean(words.tag_feed_description(tag)),
+        xml_safe(words.tag_title(site.title, tag)),
+        xml_safe(words.tag_feed_description(tag)),
         context.urls.public(paths.tag_page(tag)),
-        items,
+        digests,
     )
 
 
@@ -134,11 +154,11 @@ def _item(digest: Digest, tag: Tag | None, context: Context, fragments: tuple[st
         url = context.urls.public(issue, entries[0].anchor)
     return Item(
         id=item_id,
-        title=_clean(title),
+        title=xml_safe(title),
         url=url,
         published=context.config.site.published(digest.date),
         content_html="".join(fragments[i] for i in chosen),
-        categories=tuple(_clean(t.name) for t in dict.fromkeys(t for entry in entries for t in entry.tags)),
+        categories=tuple(xml_safe(t.name) for t in dict.fromkeys(t for entry in entries for t in entry.tags)),
     )
 
 
@@ -160,7 +180,7 @@ def _documents(channel: Channel, fmt: str, context: Context) -> list[Document]:
     """
     size, hub, urls = context.config.feeds.size, context.config.feeds.hub, context.urls
     current = paths.feed(fmt, channel.tag)
-    newest, older = channel.items[:size], channel.items[size:]
+    newest, older = channel.digests[:size], channel.digests[size:]
     hub_links = (("hub", hub),) if hub else ()
     if fmt not in ARCHIVED_FORMATS or not older:
         return [Document(fmt, current, newest, hub_links)]
@@ -179,94 +199,3 @@ def _documents(channel: Channel, fmt: str, context: Context) -> list[Document]:
             links.append(("next-archive", archive_url(number + 1)))
         documents.append(Document(fmt, paths.feed_archive(number, channel.tag), chunk, tuple(links), archive=True))
     return documents
-
-
-class _PublisherExtension(BaseExtension):
-    """What feedgen lacks: `fh:archive` in RFC 5005 archives, and atom:links besides `self` in RSS (WebSub hub)."""
-
-    def __init__(self) -> None:
-        self.archive = False
-        self.rss_links: tuple[tuple[str, str], ...] = ()
-
-    def extend_ns(self) -> dict[str, str]:
-        return {"fh": HISTORY_NS} if self.archive else {}
-
-    def extend_atom(self, feed):
-        if self.archive:
-            xml_elem(f"{{{HISTORY_NS}}}archive", feed)
-        return feed
-
-    def extend_rss(self, rss):
-        channel = rss[0]
-        for rel, href in self.rss_links:
-            xml_elem(f"{{{ATOM_NS}}}link", channel, href=href, rel=rel)
-        return rss
-
-
-def _feedgen(channel: Channel, document: Document, context: Context) -> FeedGenerator:
-    site = context.config.site
-    fg = FeedGenerator()
-    fg.register_extension("publisher", _PublisherExtension, atom=True, rss=True)
-    fg.publisher.archive = document.archive
-    fg.publisher.rss_links = document.links
-    fg.id(channel.id)
-    fg.title(channel.title)
-    fg.description(channel.description)
-    fg.language(site.language)
-    fg.author(name=_clean(site.author))
-    fg.generator("publisher", version=__version__)  # feedgen's default names feedgen and its URL
-    fg.updated(document.updated)  # also RSS lastBuildDate; feedgen's default for both is now()
-    fg.link(href=context.urls.public(document.relpath), rel="self", type=MEDIA_TYPES[document.fmt])
-    for rel, href in document.links:
-        fg.link(href=href, rel=rel)
-    fg.link(href=channel.home_url, rel="alternate", type="text/html")  # last: RSS <link> is the last one given
-    for item in document.items:
-        entry = fg.add_entry(order="append")  # feedgen prepends by default
-        entry.id(item.id)  # also the RSS guid, with isPermaLink="false"
-        entry.title(item.title)
-        entry.link(href=item.url, rel="alternate", type="text/html")
-        entry.published(item.published)
-        entry.updated(item.published)
-        entry.content(item.content_html, type="html")  # escaped text, never CDATA: `]]>` cannot break it
-        for name in item.categories:
-            entry.category(term=name)
-    return fg
-
-
-def _rss(channel: Channel, document: Document, context: Context) -> bytes:
-    return _feedgen(channel, document, context).rss_str(pretty=True)
-
-
-def _atom(channel: Channel, document: Document, context: Context) -> bytes:
-    return _feedgen(channel, document, context).atom_str(pretty=True)
-
-
-def _json_feed(channel: Channel, document: Document, context: Context) -> bytes:
-    site = context.config.site
-    feed = {
-        "version": JSON_FEED_VERSION,
-        "title": channel.title,
-        "description": channel.description,
-        "home_page_url": channel.home_url,
-        "feed_url": context.urls.public(document.relpath),
-        "language": site.language,
-        "authors": [{"name": _clean(site.author)}],
-        "items": [
-            {
-                "id": item.id,
-                "url": item.url,
-                "title": item.title,
-                "content_html": item.content_html,
-                "date_published": item.published.isoformat(),
-                "tags": list(item.categories),
-            }
-            for item in document.items
-        ],
-    }
-    hubs = [{"type": "WebSub", "url": href} for rel, href in document.links if rel == "hub"]
-    if hubs:
-        feed["hubs"] = hubs
-    return (json.dumps(feed, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-_WRITERS = {"rss": _rss, "atom": _atom, "json": _json_feed}

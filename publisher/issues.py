@@ -11,21 +11,26 @@ notes, cut with a link to the full text on the web page), never clipped by the m
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
-import premailer
 from markupsafe import Markup
 
 from . import assemble, message, paths, words
 from .assemble import BuiltIssue, IssueEntry, IssueTag
-from .catalog import Catalog
 from .context import Context
 from .errors import ConfigError, Diagnostic, OutputError
 from .model import Digest, Entry
 from .output import Output
-from .templating import render
+from .templating import Theme, environment, render
 from .text import split_links
+
+if TYPE_CHECKING:
+    import jinja2
 
 HTML_TEMPLATE = "email/issue.html"
 TEXT_TEMPLATE = "email/issue.txt"
@@ -77,7 +82,7 @@ class EntryView:
     tags: tuple[TagView, ...]
 
 
-def render_issue(digest: Digest, catalog: Catalog, context: Context) -> list[Output]:
+def render_issue(digest: Digest, context: Context) -> list[Output]:
     issue = build_issue(digest, context)
     whole = assemble.personalise(issue, None, issue.unsubscribe_url)
     eml = message.to_bytes(message.compose(issue.envelope, whole.text, whole.html))
@@ -89,8 +94,12 @@ def render_issue(digest: Digest, catalog: Catalog, context: Context) -> list[Out
     ]
 
 
-def build_issue(digest: Digest, context: Context) -> BuiltIssue:
-    """The issue at the first step of TRIMS whose HTML fits the size limit."""
+def build_issue(digest: Digest, context: Context, *, inline_each: bool = False) -> BuiltIssue:
+    """The issue at the first step of TRIMS whose HTML fits the size limit.
+
+    `inline_each` inlines this issue's CSS on its own instead of using the template inlined once:
+    slower, the reference the tests compare with.
+    """
     budget = context.config.email.max_bytes - PERSONAL_RESERVE
     tags = tuple(
         TagView(
@@ -104,7 +113,7 @@ def build_issue(digest: Digest, context: Context) -> BuiltIssue:
     size = 0
     for level, trim in enumerate(TRIMS):
         entries = tuple(_entry_view(i, entry, trim, tags, digest, context) for i, entry in enumerate(digest.entries))
-        issue = _issue(digest, context, entries, tags, level)
+        issue = _issue(digest, context, entries, tags, level, inline_each)
         size = len(assemble.personalise(issue, None, issue.unsubscribe_url).html.encode("utf-8"))
         if size <= budget:
             return issue
@@ -140,14 +149,15 @@ def _entry_view(
 
 
 def _issue(
-    digest: Digest, context: Context, entries: tuple[EntryView, ...], tags: tuple[TagView, ...], level: int
+    digest: Digest,
+    context: Context,
+    entries: tuple[EntryView, ...],
+    tags: tuple[TagView, ...],
+    level: int,
+    inline_each: bool,
 ) -> BuiltIssue:
     site, email = context.config.site, context.config.email
-    unsubscribe_url = email.unsubscribe_url or email.unsubscribe_mailto
-    if not unsubscribe_url:
-        raise ConfigError(
-            Diagnostic(context.config.source, None, "email: set unsubscribe_url or unsubscribe_mailto (or both)")
-        )
+    unsubscribe_url = _unsubscribe_url(context)
     envelope = message.Envelope(
         from_name=email.from_name or site.title,
         from_address=email.from_address,
@@ -160,18 +170,11 @@ def _issue(
         unsubscribe_url=email.unsubscribe_url,
         language=site.language,
     )
-    values = {
-        "site_title": site.title,
-        "language": site.language,
-        "long_date": words.long_date(digest.date),
-        "home_url": context.urls.public(paths.home()),
-        "web_url": context.urls.public(paths.issue_page(digest.date)),
-        "unsubscribe_url": unsubscribe_url,
-        "entries": entries,
-        "tags": tags,
-        "same_page": paths.same_page,
-    }
-    html = render(context.theme, HTML_TEMPLATE, mark=lambda *a, **k: Markup(assemble.html_mark(*a, **k)), **values)
+    values = _values(digest, context, entries, tags)
+    if inline_each or not _inlines_once(context):
+        html = inline_css(render(context.theme, HTML_TEMPLATE, mark=_html_mark, **values))
+    else:
+        html = inlined_template(context.theme).render(mark=_html_mark, **values)
     text = render(context.theme, TEXT_TEMPLATE, mark=assemble.text_mark, **values)
     return BuiltIssue(
         date=digest.date,
@@ -183,14 +186,116 @@ def _issue(
         ),
         tags=tuple(IssueTag(tag.name, tag.slug) for tag in digest.tags),
         unsubscribe_url=unsubscribe_url,
-        html=assemble.split_html(inline_css(html)),
+        html=assemble.split_html(html),
         text=assemble.split_text(text),
         trim=level,
     )
 
 
+def _unsubscribe_url(context: Context) -> str:
+    email = context.config.email
+    if not (email.unsubscribe_url or email.unsubscribe_mailto):
+        raise ConfigError(
+            Diagnostic(context.config.source, None, "email: set unsubscribe_url or unsubscribe_mailto (or both)")
+        )
+    return email.unsubscribe_url or email.unsubscribe_mailto
+
+
+def _values(
+    digest: Digest, context: Context, entries: tuple[EntryView, ...], tags: tuple[TagView, ...]
+) -> dict[str, object]:
+    """What both email templates (HTML and text) are rendered with."""
+    site = context.config.site
+    return {
+        "site_title": site.title,
+        "language": site.language,
+        "long_date": words.long_date(digest.date),
+        "home_url": context.urls.public(paths.home()),
+        "web_url": context.urls.public(paths.issue_page(digest.date)),
+        "unsubscribe_url": _unsubscribe_url(context),
+        "entries": entries,
+        "tags": tags,
+        "same_page": paths.same_page,
+    }
+
+
+def _html_mark(*args: object, **kwargs: object) -> Markup:
+    return Markup(assemble.html_mark(*args, **kwargs))
+
+
+@functools.lru_cache(maxsize=4)
+def inlined_template(theme: Theme) -> jinja2.Template:
+    """The email template with its CSS inlined once, by premailer, into the template itself.
+
+    Every issue then renders into it: premailer's cost (about 3 ms an entry) is paid once a build,
+    not once an issue. This equals inlining each rendered issue on its own as long as the rules
+    select by class (tests/test_issues.py proves it on the seeds, hostile text and generated issues).
+    """
+    source = re.sub(r"\{#.*?#\}", "", theme.text(HTML_TEMPLATE), flags=re.DOTALL)
+    inlined = inline_css(source)
+    # libxml2 percent-escapes URL attributes, which turns href="{{ url }}" into href="{{%20url%20}}".
+    inlined = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", lambda tag: unquote(tag.group()), inlined, flags=re.DOTALL)
+    return environment(theme).from_string(inlined)
+
+
+# An issue that uses every part of the template: URL and author bylines, abstracts, links in notes,
+# several tags; rendered whole and shortened.
+_PROBE = """2024-01-01
+Probe: links <b>&</b> https://example.com/title
+https://example.com/byline
+Abstract line with https://example.com/abstract and R$^3$.
+한국어 노트 https://example.com/note (https://example.com/paren).
+#probe #테스트
+Second probe
+(Author One, Author Two)
+Abstract.
+노트 https://example.com/second
+#probe
+"""
+
+
+@functools.lru_cache(maxsize=4)
+def _inlines_once(context: Context) -> bool:
+    """Whether this theme's email template may be inlined once: true when, on the probe issue, whole
+    and shortened, it gives the same document as inlining the issue on its own. A theme with a rule
+    that selects by position or selects elements made at render time falls back to inlining each
+    issue: slower, never different. The answer depends on the theme and config only."""
+    from .parse import parse_digest
+
+    digest = parse_digest(_PROBE.encode(), "probe").digest
+    tags = tuple(
+        TagView(i, tag.name, "https://example.com/t", "https://example.com/f") for i, tag in enumerate(digest.tags)
+    )
+    for trim in (TRIMS[0], TRIMS[-1]):
+        entries = tuple(_entry_view(i, entry, trim, tags, digest, context) for i, entry in enumerate(digest.entries))
+        values = _values(digest, context, entries, tags)
+        once = inlined_template(context.theme).render(mark=_html_mark, **values)
+        each = inline_css(render(context.theme, HTML_TEMPLATE, mark=_html_mark, **values))
+        if same_document(once, each) is False:
+            return False
+    return True
+
+
+def same_document(a: str, b: str) -> bool:
+    """Whether two HTML documents are the same tree, whitespace-only differences aside."""
+    return _canonical(a) == _canonical(b)
+
+
+def _canonical(html: str) -> bytes:
+    import lxml.html
+    from lxml import etree
+
+    tree = lxml.html.document_fromstring(html)
+    for node in tree.iter():
+        node.text = " ".join(node.text.split()) if node.text else None
+        node.tail = " ".join(node.tail.split()) if node.tail else None
+    return etree.tostring(tree, method="c14n")
+
+
 def inline_css(html: str) -> str:
     """Every rule that can be inlined, inlined; the <style> block keeps only the media queries."""
+    import premailer  # slow to import (cssutils, requests): only builds that inline pay for it
+
     return premailer.Premailer(
         html,
         allow_network=False,

@@ -40,6 +40,7 @@ class Digest:
     source: str  # path as shown to the user
     entries: tuple[Entry, ...]
     date_line: int = 1  # source line of the date
+    fingerprint: str = field(default="", compare=False)  # SHA-256 of the file's bytes: the parse's input
 
     @cached_property
     def tags(self) -> tuple[Tag, ...]:

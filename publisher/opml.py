@@ -8,19 +8,14 @@ from . import paths, words
 from .catalog import Catalog
 from .context import Context
 from .output import Output
-from .text import strip_controls
+from .text import xml_safe
 
 OPML_DOCS = "http://opml.org/spec2.opml"
 
 
-def _clean(text: str) -> str:
-    """Text that XML 1.0 accepts (ElementTree would write control characters as they are)."""
-    return strip_controls(text)[0]
-
-
 def render_opml(catalog: Catalog, context: Context) -> Output:
     """No dateCreated: the file must not change unless the tags do."""
-    site_title = _clean(context.config.site.title)
+    site_title = xml_safe(context.config.site.title)
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = words.tags_opml_title(site_title)
@@ -34,8 +29,8 @@ def render_opml(catalog: Catalog, context: Context) -> Output:
             folder,
             "outline",
             type="rss",
-            text=_clean(f"#{tag.name}"),
-            title=_clean(words.tag_title(site_title, tag)),
+            text=xml_safe(f"#{tag.name}"),
+            title=xml_safe(words.tag_title(site_title, tag)),
             xmlUrl=context.urls.public(paths.feed("rss", tag)),
             htmlUrl=context.urls.public(paths.tag_page(tag)),
         )

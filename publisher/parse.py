@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dateutil import parser as dateparser
@@ -11,7 +14,7 @@ from dateutil import parser as dateparser
 from .errors import Diagnostic, SourceError
 from .model import Digest, Entry, Tag
 from .sources import Source
-from .text import anchor_slug, has_hangul, is_web_url, slugify, strip_controls
+from .text import anchor_slug, has_controls, has_hangul, is_web_url, slugify, strip_controls
 
 _KOREAN_DATE = re.compile(
     r"(?P<y>\d{4})\s*년\s*(?P<m>\d{1,2})\s*월\s*(?P<d>\d{1,2})\s*일"
@@ -30,17 +33,22 @@ class Parsed:
 
 def parse_digest(data: bytes, path: str) -> Parsed:
     """Read one digest file's bytes. Raises SourceError naming the path and line."""
-    reader = _Reader(path)
-    return reader.read(_decode(data, path))
+    parsed = _Reader(path).read(_decode(data, path))
+    fingerprint = hashlib.sha256(data).hexdigest()
+    return Parsed(dataclasses.replace(parsed.digest, fingerprint=fingerprint), parsed.warnings)
 
 
-def parse_sources(sources: list[Source]) -> tuple[list[Digest], list[Diagnostic]]:
-    """Read every source; one bad file never hides the problems of the others."""
+def parse_sources(
+    sources: list[Source], parse: Callable[[bytes, str], Parsed] = parse_digest
+) -> tuple[list[Digest], list[Diagnostic]]:
+    """Read every source; one bad file never hides the problems of the others.
+
+    `parse` may be a memo of parse_digest (cache.ParseCache), so a rebuild parses changed files only."""
     digests: list[Digest] = []
     diagnostics: list[Diagnostic] = []
     for source in sources:
         try:
-            parsed = parse_digest(source.data, source.path)
+            parsed = parse(source.data, source.path)
         except SourceError as error:
             diagnostics.extend(error.diagnostics)
             continue
@@ -143,10 +151,13 @@ class _Reader:
     def clean_lines(self, text: str) -> list[tuple[int, str]]:
         """Numbered non-blank lines, line endings and control characters removed."""
         numbered = []
+        dirty = has_controls(text.replace("\r\n", "\n"))  # most files have none: skip the per-line scan
         for number, line in enumerate(text.split("\n"), start=1):
-            line, removed = strip_controls(line.removesuffix("\r"))
-            if removed:
-                self.warn(number, f"removed {removed} control character(s)")
+            line = line.removesuffix("\r")
+            if dirty:
+                line, removed = strip_controls(line)
+                if removed:
+                    self.warn(number, f"removed {removed} control character(s)")
             if line.strip():
                 numbered.append((number, line))
         return numbered

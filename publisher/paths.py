@@ -8,7 +8,7 @@ the site also works when opened from disk (file://).
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
+import functools
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -64,9 +64,19 @@ def static(name: str) -> str:
 
 def relative(from_path: str, to_path: str, fragment: str | None = None) -> str:
     """A link from one output to another that works on any host and from file://."""
-    start = posixpath.dirname(from_path) or "."
-    link = quote(posixpath.relpath(to_path, start))
+    link = _relative_link(from_path, to_path)
     return f"{link}#{quote(fragment)}" if fragment else link
+
+
+@functools.lru_cache(maxsize=65536)
+def _relative_link(from_path: str, to_path: str) -> str:
+    # Output paths are already normal and relative, so plain string work does what
+    # posixpath.relpath does, without its abspath/getcwd calls (hot: thousands of links a page).
+    here, there = from_path.split("/")[:-1], to_path.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    return quote("/".join([".."] * (len(here) - common) + there[common:]))
 
 
 def same_page(fragment: str) -> str:

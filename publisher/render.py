@@ -1,27 +1,96 @@
-"""Every render stage, from the catalog to the list of outputs. Pure: no I/O, no clock."""
+"""Every render stage, from the catalog to the outputs. Pure: values in, values out; no I/O, no clock.
+
+Two kinds of work:
+- per digest (`render_digest`), in three units: its email issue, its web page, and the feed HTML of
+  its entries. Each depends only on the digest, the templates it uses and the config (the page
+  also on its neighbours' dates), so units run in worker processes and are cached by content hash
+  (workers.py, cache.py).
+- aggregates (`aggregate_groups`): feeds, OPML, index and tag pages and static files, assembled from
+  the catalog and the per-digest feed HTML, in groups whose keys say what they show, so that a
+  build can keep the files of groups that did not change (build.py).
+
+Every job and group names the theme folders it renders with (`uses`): editing a template remakes
+only what uses it.
+"""
 
 from __future__ import annotations
 
-from . import archive, feeds, issues
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from . import archive, feeds
 from .catalog import Catalog
 from .context import Context
 from .model import Digest
-from .output import Output
+from .output import Group, Output, group_key
+
+# The per-digest units and the templates each renders (with all they extend, include or import).
+UNITS = {"email": ("email/issue.html", "email/issue.txt"), "page": ("site/issue.html",), "feed": ("feed/entry.html",)}
 
 
-def render_digest(digest: Digest, catalog: Catalog, context: Context) -> list[Output]:
-    """The outputs of one digest: its email issue and its web page."""
-    return [
-        *issues.render_issue(digest, catalog, context),
-        *archive.render_issue_page(digest, catalog, context),
-    ]
+@dataclass(frozen=True)
+class DigestJob:
+    """One unit of one digest's work, with everything it depends on besides the context."""
+
+    unit: str  # a key of UNITS
+    digest: Digest
+    older: dt.date | None = None  # the neighbours' dates: only the web page links to them
+    newer: dt.date | None = None
+
+    @property
+    def uses(self) -> tuple[str, ...]:
+        return UNITS[self.unit]
 
 
-def render_aggregates(catalog: Catalog, context: Context) -> list[Output]:
-    """The outputs that gather all digests: feeds, OPML, index and tag pages, static files."""
-    return [*feeds.render_feeds(catalog, context), *archive.render_site(catalog, context)]
+@dataclass(frozen=True)
+class DigestParts:
+    outputs: tuple[Output, ...]
+    fragments: tuple[str, ...] = ()  # the feed unit: the HTML of each entry, in entry order
 
 
-def render_all(catalog: Catalog, context: Context) -> list[Output]:
-    outputs = [out for digest in catalog.digests for out in render_digest(digest, catalog, context)]
-    return outputs + render_aggregates(catalog, context)
+def digest_jobs(catalog: Catalog) -> list[DigestJob]:
+    digests = catalog.digests  # newest first
+    jobs = []
+    for i, digest in enumerate(digests):
+        older = digests[i + 1].date if i + 1 < len(digests) else None
+        newer = digests[i - 1].date if i > 0 else None
+        jobs += [DigestJob("email", digest), DigestJob("page", digest, older, newer), DigestJob("feed", digest)]
+    return jobs
+
+
+def render_digest(job: DigestJob, context: Context) -> DigestParts:
+    if job.unit == "email":
+        from . import issues  # the email stack loads only when an issue is rendered
+
+        return DigestParts(tuple(issues.render_issue(job.digest, context)))
+    if job.unit == "page":
+        return DigestParts(tuple(archive.render_issue_page(job.digest, job.older, job.newer, context)))
+    return DigestParts((), feeds.entry_fragments(job.digest, context))
+
+
+def content_key(digest: Digest) -> str:
+    """A digest's content: the bytes it was parsed from (the parser's own code is in the context key)
+    and its tags as the catalog spells them (the first spelling of a tag in any digest wins)."""
+    if not digest.fingerprint:  # made in code, not parsed from a file
+        return group_key("digest", repr(digest))
+    spelled = repr([tag.name for entry in digest.entries for tag in entry.tags])
+    return group_key("digest", digest.fingerprint, digest.source, spelled)
+
+
+def aggregate_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str]) -> list[Group]:
+    """Feeds, OPML, index, tag and tags pages and static files, in groups keyed by what they show."""
+    return [*feeds.feed_groups(catalog, context, keys), *archive.site_groups(catalog, context, keys)]
+
+
+def render_all(catalog: Catalog, context: Context) -> Iterator[Output]:
+    """Every output, one job after another, with no cache, no workers, nothing kept: the reference."""
+    fragments = {}
+    for job in digest_jobs(catalog):
+        parts = render_digest(job, context)
+        if job.unit == "feed":
+            fragments[job.digest.date] = parts.fragments
+        yield from parts.outputs
+    keys = {digest.date: content_key(digest) for digest in catalog.digests}
+    for group in aggregate_groups(catalog, context, keys):
+        yield from group.make(fragments)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
 from markupsafe import Markup, escape
 
 from .errors import ConfigError, Diagnostic
 from .text import split_links
+
+if TYPE_CHECKING:
+    import jinja2
+
+
+# {% extends "x" %}, {% include 'x' %}, {% import "x" as m %}, {% from "x" import m %}; a
+# non-literal argument leaves `name` empty.
+_REFERENCE = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+(?:(["'])(?P<name>[^"']+)\1|\S)""")
 
 
 def default_theme_dir() -> Path:
@@ -32,6 +41,36 @@ class Theme:
         for name, data in self.files:
             digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
         return digest.hexdigest()
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - themes live for a build; few distinct arguments
+    def fingerprint_of(self, uses: tuple[str, ...]) -> str:
+        """The fingerprint of what renders with these templates (or folders, ending in '/') read:
+        the templates themselves and every template they extend, include or import."""
+        names = self.closure(uses)
+        digest = hashlib.sha256()
+        for name, data in self.files:
+            if name in names or name.startswith(tuple(u for u in uses if u.endswith("/"))):
+                digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+        return digest.hexdigest()
+
+    def closure(self, uses: tuple[str, ...]) -> frozenset[str]:
+        """The templates these ones read, directly or not. A reference that is not a literal name
+        (`{% include variable %}`) could be any template: then every file of the theme counts."""
+        files = dict(self.files)
+        seen: set[str] = set()
+        todo = [name for name in uses if not name.endswith("/")]
+        todo += [name for name in files for use in uses if use.endswith("/") and name.startswith(use)]
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in files:
+                continue
+            seen.add(name)
+            text = files[name].decode("utf-8", "replace")
+            for match in _REFERENCE.finditer(text):
+                if match["name"] is None:
+                    return frozenset(files)
+                todo.append(match["name"])
+        return frozenset(seen)
 
     def text(self, name: str) -> str:
         return dict(self.files)[name].decode("utf-8")
@@ -62,6 +101,8 @@ def linkify(line: str) -> Markup:
 @functools.lru_cache(maxsize=8)
 def environment(theme: Theme) -> jinja2.Environment:
     """Strict and escaped: a missing variable is an error, HTML and XML output is autoescaped."""
+    import jinja2  # loaded only when something is rendered: a build that keeps every file needs none
+
     sources = {
         name: data.decode("utf-8") for name, data in theme.files if name.endswith((".html", ".txt", ".xml", ".css"))
     }

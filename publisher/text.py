@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -29,6 +30,7 @@ def _fold(text: str) -> str:
     return re.sub(r"-{2,}", "-", slug).strip("-.")
 
 
+@functools.lru_cache(maxsize=65536)  # tags repeat in every digest: slug each spelling once
 def slugify(text: str) -> str:
     """A tag's slug: safe as a single path segment on any file system, for any text.
 
@@ -62,6 +64,15 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 def strip_controls(text: str) -> tuple[str, int]:
     """The text without control characters, and how many were removed."""
     return _CONTROL.subn("", text)
+
+
+def has_controls(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def xml_safe(text: str) -> str:
+    """Text that XML 1.0 accepts. The reader already strips controls; config text and other callers may not."""
+    return _CONTROL.sub("", text)
 
 
 @dataclass(frozen=True)

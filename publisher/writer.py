@@ -1,24 +1,30 @@
 """The only writer to the output folder.
 
-A build is all or nothing. The new tree is assembled in a staging folder beside `out/`: unchanged
-files are hard links to the current ones (same bytes, same modification time), changed files are
-written fresh. The staging folder then takes the place of `out/` in one atomic `renameat2`
-exchange, so a build killed at any moment leaves `out/` as it was before or as it is after, never
-mixed; leftovers of a killed build are cleaned up by the next one.
+A build is all or nothing. The new tree is assembled in a staging folder beside `out/` while the
+outputs stream in: unchanged files become hard links to the current ones (same bytes, same
+modification time), changed files are written fresh. At the end the staging folder takes the
+place of `out/` in one atomic `renameat2` exchange, so a build killed at any moment leaves `out/`
+as it was before or as it is after, never mixed; leftovers of a killed build are cleaned up by the
+next one.
+
+To tell unchanged files without reading them, the writer keeps a manifest of what it last wrote
+(path → size, modification time, SHA-256) in the cache folder; a file whose size and time still
+match is known by its hash. Without a manifest it compares bytes.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import json
 import os
 import posixpath
 import shutil
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .errors import Diagnostic, OutputError
+from .errors import Diagnostic, OutputError, shown_path
 from .output import Output
 
 _MARKER_TEXT = b"This folder is written by publisher build; files not made by the build are removed.\n"
@@ -26,76 +32,199 @@ _MARKER_TEXT = b"This folder is written by publisher build; files not made by th
 
 @dataclass(frozen=True)
 class WriteReport:
-    written: tuple[str, ...]  # new or changed
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
     unchanged: int
     removed: tuple[str, ...]
 
+    @property
+    def written(self) -> tuple[str, ...]:
+        return tuple(sorted(self.added + self.changed))
 
-def check_outputs(outputs: Iterable[Output]) -> dict[str, bytes]:
-    """Refuse paths that leave the output folder, are not normal, or are made twice."""
-    files: dict[str, bytes] = {}
-    problems = []
-    for output in outputs:
-        path = output.relpath
-        parts = path.split("/")
-        if (
-            not path
-            or path.startswith("/")
-            or "\\" in path
-            or "\0" in path
-            or posixpath.normpath(path) != path
-            or any(part in ("", ".", "..") for part in parts)
-        ):
-            problems.append(Diagnostic(path or "(empty path)", None, "unsafe output path refused"))
-        elif path in files:
-            problems.append(Diagnostic(path, None, "two outputs want the same path"))
-        else:
-            files[path] = output.data
-    dirs = {posixpath.dirname(p) for p in files}
-    problems += [Diagnostic(p, None, "output is both a file and a folder") for p in files if p in dirs]
-    if problems:
-        raise OutputError(problems)
-    files[paths.MARKER] = _MARKER_TEXT
-    return files
+    @property
+    def differs(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
 
 
-def existing_files(out_dir: Path) -> dict[str, Path]:
-    if not out_dir.is_dir():
-        return {}
-    return {
-        path.relative_to(out_dir).as_posix(): path for path in out_dir.rglob("*") if path.is_file() or path.is_symlink()
-    }
+def check_path(path: str) -> Diagnostic | None:
+    """Refuse paths that could leave the output folder or are not in normal form."""
+    if (
+        not path
+        or path.startswith("/")
+        or "\\" in path
+        or "\0" in path
+        or posixpath.normpath(path) != path
+        or any(part in ("", ".", "..") for part in path.split("/"))
+    ):
+        return Diagnostic(path or "(empty path)", None, "unsafe output path refused")
+    return None
 
 
-def plan(files: dict[str, bytes], out_dir: Path) -> WriteReport:
-    """What writing these files would change, without touching anything."""
-    current = existing_files(out_dir)
-    written = tuple(sorted(p for p, data in files.items() if p not in current or not _same(current[p], data)))
-    removed = tuple(sorted(set(current) - set(files)))
-    return WriteReport(written, len(files) - len(written), removed)
+@dataclass
+class Writer:
+    """Takes outputs one by one; `commit` swaps them in, `check` only compares (build --check).
 
+    The staging folder is made at the first output that differs from `out/`: a build in which
+    nothing changed writes nothing at all.
+    """
 
-def write_outputs(outputs: Iterable[Output], out_dir: Path) -> WriteReport:
-    files = check_outputs(outputs)
-    recover(out_dir)
-    _refuse_foreign(out_dir)
-    report = plan(files, out_dir)
-    if not report.written and not report.removed:
+    out_dir: Path
+    manifest_path: Path | None = None  # where the stat manifest lives (the cache folder)
+    dry_run: bool = False
+    _current: dict[str, Path] = field(init=False)
+    _manifest: dict[str, list] = field(init=False)
+    _new_manifest: dict[str, list] = field(init=False, default_factory=dict)
+    _seen: set[str] = field(init=False, default_factory=set)
+    _dirs: set[str] = field(init=False, default_factory=set)
+    _added: list[str] = field(init=False, default_factory=list)
+    _changed: list[str] = field(init=False, default_factory=list)
+    _unchanged: int = field(init=False, default=0)
+    _carried: list[str] | None = field(init=False, default_factory=list)  # unchanged, not linked yet
+    _staging: Path = field(init=False)
+    _made: set[str] = field(init=False, default_factory=lambda: {""})  # staging folders made
+    _lock: int | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self._staging = _staging(self.out_dir)
+        if not self.dry_run:
+            self._lock = _lock(self.out_dir, self.manifest_path)
+            recover(self.out_dir)
+            _refuse_foreign(self.out_dir)
+        self._current = _existing_files(self.out_dir)
+        self._manifest = _read_manifest(self.manifest_path)
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def add(self, output: Output) -> None:
+        path, data = output.relpath, output.data
+        self._claim(path)
+        digest = hashlib.sha256(data).hexdigest()
+        current = self._current.get(path)
+        if current is not None and self._is_same(path, current, data, digest):
+            self._unchanged += 1
+            self._carry(path, digest)
+            return
+        (self._changed if current is not None else self._added).append(path)
+        if not self.dry_run:
+            self._stage()
+            target = self._target(path)
+            target.write_bytes(data)
+            stat = target.stat()
+            self._new_manifest[path] = [stat.st_size, stat.st_mtime_ns, digest]
+
+    def keep_all(self, relpaths: list[str] | None) -> bool:
+        """Keep these files as they are, if every one is still as this writer last wrote it."""
+        if not relpaths or self.dry_run:
+            return False
+        intact = all(
+            path in self._current and path not in self._seen and self._intact(path, self._current[path])
+            for path in relpaths
+        )
+        if intact:
+            for path in relpaths:
+                self._claim(path)
+                self._unchanged += 1
+                self._carry(path, self._manifest[path][2])
+        return intact
+
+    def report(self) -> WriteReport:
+        removed = tuple(sorted(set(self._current) - self._seen - {paths.MARKER}))
+        return WriteReport(tuple(sorted(self._added)), tuple(sorted(self._changed)), self._unchanged, removed)
+
+    def commit(self) -> WriteReport:
+        """Swap the staged tree in (when anything differs) and remember what was written."""
+        self.add(Output(paths.MARKER, _MARKER_TEXT))
+        report = self.report()
+        if not self.dry_run and report.differs:
+            self._stage()
+            _swap_in(self._staging, self.out_dir)  # renames keep each file's stat: the manifest stays true
+        self.discard()
+        if not self.dry_run and self.manifest_path is not None:
+            _write_manifest(self.manifest_path, self._new_manifest)
         return report
-    staging = _staging(out_dir)
-    for relpath, data in files.items():
-        target = staging / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        current = out_dir / relpath
-        if relpath not in report.written:
-            try:
-                os.link(current, target)
-                continue
-            except OSError:
-                pass  # no hard links here: copy the bytes instead
-        target.write_bytes(data)
-    _swap_in(staging, out_dir)
-    return report
+
+    def discard(self) -> None:
+        if not self.dry_run and self._staging.exists():
+            shutil.rmtree(self._staging)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def _claim(self, path: str) -> None:
+        problem = check_path(path)
+        if problem is None and path in self._seen:
+            problem = Diagnostic(path, None, "two outputs want the same path")
+        parent = posixpath.dirname(path)
+        if problem is None and (path in self._dirs or any(p in self._seen for p in _parents(parent))):
+            problem = Diagnostic(path, None, "output is both a file and a folder")
+        if problem:
+            raise OutputError(problem)
+        self._seen.add(path)
+        self._dirs.update(_parents(parent))
+
+    def _carry(self, path: str, digest: str) -> None:
+        """An unchanged file goes into the new tree as a hard link, now or when staging starts."""
+        if self.dry_run:
+            return
+        stat = self._current[path].stat()
+        self._new_manifest[path] = [stat.st_size, stat.st_mtime_ns, digest]
+        if self._carried is None:
+            self._link(path)
+        else:
+            self._carried.append(path)
+
+    def _stage(self) -> None:
+        """Start the staging folder: from now on the new tree is built there."""
+        if self._carried is None:
+            return
+        self._staging.mkdir(parents=True)
+        carried, self._carried = self._carried, None
+        for path in carried:
+            self._link(path)
+
+    def _target(self, path: str) -> Path:
+        """Where a file goes in the staging tree, its folder made (once: thousands of files share few)."""
+        folder = posixpath.dirname(path)
+        if folder not in self._made:
+            (self._staging / folder).mkdir(parents=True, exist_ok=True)
+            self._made.update(_parents(folder))
+        return self._staging / path
+
+    def _link(self, path: str) -> None:
+        target = self._target(path)
+        if not _link(self._current[path], target):
+            target.write_bytes(self._current[path].read_bytes())
+            stat = target.stat()
+            self._new_manifest[path][:2] = [stat.st_size, stat.st_mtime_ns]
+
+    def _intact(self, path: str, current: Path) -> bool:
+        """Unchanged since this writer wrote it: size and modification time as recorded."""
+        known = self._manifest.get(path)
+        try:
+            stat = current.stat()
+        except OSError:
+            return False
+        return known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]
+
+    def _is_same(self, path: str, current: Path, data: bytes, digest: str) -> bool:
+        if self._intact(path, current):
+            return self._manifest[path][2] == digest
+        try:
+            return current.stat().st_size == len(data) and current.read_bytes() == data
+        except OSError:
+            return False
+
+
+def write_outputs(outputs, out_dir: Path, manifest_path: Path | None = None) -> WriteReport:
+    """Write an iterable of outputs as one atomic build."""
+    with Writer(out_dir, manifest_path) as writer:
+        for output in outputs:
+            writer.add(output)
+        return writer.commit()
 
 
 def recover(out_dir: Path) -> None:
@@ -108,11 +237,68 @@ def recover(out_dir: Path) -> None:
             shutil.rmtree(leftover)
 
 
-def _same(path: Path, data: bytes) -> bool:
+def _parents(folder: str) -> list[str]:
+    parts = folder.split("/") if folder else []
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _link(source: Path, target: Path) -> bool:
     try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
+        os.link(source, target)
+        return True
     except OSError:
-        return False
+        return False  # no hard links here: the caller writes the bytes instead
+
+
+def _lock(out_dir: Path, manifest_path: Path | None) -> int:
+    """One build at a time per output folder (publisher serve and a build by hand, say).
+
+    The lock file sits beside the manifest in the cache folder, or beside the output folder."""
+    import fcntl
+
+    path = manifest_path.with_suffix(".lock") if manifest_path else out_dir.with_name(f".{out_dir.name}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(descriptor)
+        raise OutputError(
+            Diagnostic(shown_path(out_dir), None, "another publisher build is writing this folder; try again")
+        ) from None
+    return descriptor
+
+
+def _existing_files(out_dir: Path) -> dict[str, Path]:
+    """Every file below the folder by its relative POSIX path (symbolic links count as files)."""
+    found: dict[str, Path] = {}
+    folders = [("", os.fspath(out_dir))] if out_dir.is_dir() else []
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                relpath = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((relpath + "/", entry.path))
+                else:
+                    found[relpath] = Path(entry.path)
+    return found
+
+
+def _read_manifest(path: Path | None) -> dict[str, list]:
+    """A missing or damaged manifest only costs time: files are then compared byte by byte."""
+    try:
+        data = json.loads(path.read_bytes()) if path else {}
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(path: Path, manifest: dict[str, list]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _refuse_foreign(out_dir: Path) -> None:
@@ -120,7 +306,7 @@ def _refuse_foreign(out_dir: Path) -> None:
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / paths.MARKER).is_file():
         raise OutputError(
             Diagnostic(
-                str(out_dir),
+                shown_path(out_dir),
                 None,
                 "output folder has files that publisher did not write; choose an empty or new "
                 "folder with --out (publisher replaces the whole folder on every build)",
@@ -156,9 +342,7 @@ _AT_FDCWD = -100
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two folders (Linux renameat2); False where the system cannot."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return result == 0
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0

@@ -226,7 +226,13 @@ def test_index_and_tag_pages_are_paginated_newest_first() -> None:
     context = Context(config, load_theme())
     catalog = _generated_catalog(7)
     outputs = archive.render_site(catalog, context)
-    outputs += [o for d in catalog.digests for o in archive.render_issue_page(d, catalog, context)]
+    outputs += [
+        o
+        for d in catalog.digests
+        for o in archive.render_issue_page(
+            d, getattr(catalog.older(d), "date", None), getattr(catalog.newer(d), "date", None), context
+        )
+    ]
     files = {o.relpath: o.data for o in outputs}
     assert {"index.html", "page/2/index.html", "page/3/index.html"} <= set(files)
     assert "page/4/index.html" not in files

@@ -25,8 +25,9 @@ from publisher import message, paths, words
 from publisher.assemble import BuiltIssue, personalise, with_envelope
 from publisher.build import check
 from publisher.config import load_config
-from publisher.issues import shorten
+from publisher.issues import same_document, shorten
 from publisher.model import Digest
+from publisher.parse import parse_digest
 from publisher.text import links_in, split_links
 
 from .conftest import ROOT, SEEDS, run_cli
@@ -498,3 +499,55 @@ def test_text_keeps_contrast_in_light_and_dark(built: Path, browser, scheme: str
     finally:
         page.close()
     assert ratios and all(ratio >= 4.5 for _, ratio in ratios), [r for r in ratios if r[1] < 4.5]
+
+
+# -- The template is inlined once; that must equal inlining every issue on its own ------------------
+
+
+def generated_digests(count: int) -> list[Digest]:
+    import tempfile
+
+    from bench.make_corpus import make_corpus
+
+    with tempfile.TemporaryDirectory() as folder:
+        return [parse_digest(p.read_bytes(), p.name).digest for p in make_corpus(count, Path(folder), seed=7)]
+
+
+def test_template_inlined_once_equals_inlining_each_issue() -> None:
+    from publisher.context import Context
+    from publisher.issues import build_issue
+    from publisher.templating import load_theme
+
+    context = Context(load_config(ROOT / "publisher.toml"), load_theme())
+    digests = [parse_digest(p.read_bytes(), p.name).digest for p in sorted(SEEDS.glob("*.txt"))]
+    digests += [parse_digest(HOSTILE.encode(), "evil.txt").digest]
+    digests += [parse_digest(long_digest(dt.date(2024, 9, 1), 40).encode(), "big.txt").digest]
+    digests += generated_digests(40)
+    trimmed = 0
+    for digest in digests:
+        once = build_issue(digest, context)
+        each = build_issue(digest, context, inline_each=True)
+        assert once.trim == each.trim, digest.source
+        trimmed += once.trim > 0
+        fast = personalise(once, None, once.unsubscribe_url).html
+        reference = personalise(each, None, each.unsubscribe_url).html
+        assert 'style="' in fast and "{{" not in fast and "{%" not in fast
+        assert same_document(fast, reference), digest.source
+    assert trimmed >= 1  # the shortened path is covered too
+
+
+def test_a_theme_that_cannot_be_inlined_once_falls_back_to_inlining_each_issue(tmp_path: Path) -> None:
+    from publisher.context import Context
+    from publisher.issues import _inlines_once, build_issue
+    from publisher.templating import load_theme
+
+    source = (ROOT / "templates" / "email" / "issue.html").read_text(encoding="utf-8")
+    (tmp_path / "email").mkdir()
+    # A rule for links that only linkify makes: inlining the template once cannot see them.
+    (tmp_path / "email" / "issue.html").write_text(source.replace("<style>\n", "<style>\n.note a { color: red; }\n", 1))
+    context = Context(load_config(ROOT / "publisher.toml"), load_theme(tmp_path))
+    assert not _inlines_once(context)
+    digest = parse_digest(next(SEEDS.glob("002_*.txt")).read_bytes(), "002.txt").digest
+    html = personalise(build_issue(digest, context), None, "https://example.com/u").html
+    assert re.search(r'<a href="https://arxiv.org/abs/2312.08935" style="color:red">', html)
+    assert _inlines_once(Context(context.config, load_theme()))

@@ -27,7 +27,7 @@ def test_writes_skips_unchanged_and_prunes(tmp_path: Path):
     assert ((out / "a.txt").stat().st_mtime_ns, (out / "a.txt").stat().st_ino) == stamp
     third = write_outputs([Output("a.txt", b"1"), Output("e/c.txt", b"3")], out)
     assert (third.written, third.removed) == ((), ())
-    assert sorted(os.listdir(tmp_path)) == ["out"]  # no staging folder left behind
+    assert sorted(os.listdir(tmp_path)) == [".out.lock", "out"]  # no staging folder left behind
 
 
 @pytest.mark.parametrize("path", ["../x", "/etc/x", "a/../../x", "a//b", "./a", "", "a\\b", "a/\0"])
@@ -60,4 +60,29 @@ def test_leftovers_of_a_killed_build_are_recovered(tmp_path: Path):
     (tmp_path / ".out.staging" / "half").write_bytes(b"tru")
     recover(out)
     assert tree(out)["a.txt"] == b"1"
-    assert sorted(os.listdir(tmp_path)) == ["out"]
+    assert sorted(os.listdir(tmp_path)) == [".out.lock", "out"]
+
+
+def test_two_writers_on_one_folder_are_refused(tmp_path: Path):
+    from publisher.writer import Writer
+
+    with Writer(tmp_path / "out"), pytest.raises(OutputError, match="another publisher build"):
+        Writer(tmp_path / "out")
+
+
+def test_keep_all_links_files_as_last_written_and_refuses_edited_ones(tmp_path: Path):
+    from publisher.writer import Writer
+
+    out, manifest = tmp_path / "out", tmp_path / "cache" / "manifest.json"
+    write_outputs([Output("a.txt", b"1"), Output("b.txt", b"2")], out, manifest)
+    with Writer(out, manifest) as writer:
+        assert writer.keep_all(["a.txt", "b.txt"])
+        report = writer.commit()
+    assert (report.written, report.unchanged, report.removed) == ((), 3, ())
+    (out / "b.txt").write_bytes(b"edited by hand")
+    with Writer(out, manifest) as writer:
+        assert not writer.keep_all(["a.txt", "b.txt"])  # b.txt is not as written: render it again
+        writer.add(Output("a.txt", b"1"))
+        writer.add(Output("b.txt", b"2"))
+        report = writer.commit()
+    assert report.changed == ("b.txt",) and (out / "b.txt").read_bytes() == b"2"

@@ -1,0 +1,134 @@
+"""The build pipeline: a warm build (cache, kept files, workers) equals a cold one, byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bench.make_corpus import make_corpus
+from publisher.build import build
+from publisher.config import load_config
+
+from .conftest import ROOT, SEEDS
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A project with the seeds plus generated digests, small pages and feeds (so pagination and
+    feed archives exist), and its own copy of the theme to edit."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    make_corpus(24, tmp_path / "seeds" / "generated", seed=3)
+    shutil.copytree(ROOT / "templates", tmp_path / "theme")
+    config = (ROOT / "publisher.toml").read_text(encoding="utf-8")
+    config = config.replace("size = 50 ", "size = 4 ").replace("page_size = 30", "page_size = 7")
+    config = config.replace('# templates = "my-theme"', 'templates = "theme"')
+    (tmp_path / "publisher.toml").write_text(config, encoding="utf-8")
+    return tmp_path
+
+
+def run(site: Path, out: str, **options: object):
+    config = load_config(site / "publisher.toml").with_paths(out=site / out)
+    return build(config, **options)
+
+
+def assert_warm_equals_cold(site: Path):
+    """Build warm into out/ (cache and kept files), cold into cold/ (no cache, one process)."""
+    warm = run(site, "out", jobs=2)
+    run(site, "cold", jobs=1, use_cache=False)
+    assert tree(site / "out") == tree(site / "cold")
+    shutil.rmtree(site / "cold")
+    return warm
+
+
+def test_warm_builds_equal_cold_builds_after_every_kind_of_edit(site: Path):
+    first = assert_warm_equals_cold(site)
+    assert first.rendered > 0
+    again = assert_warm_equals_cold(site)
+    assert (again.rendered, again.write.written, again.write.removed) == (0, (), ())
+
+    # A digest edited: its note changes everywhere it appears (feeds, pages, email).
+    edited = site / "seeds" / next((SEEDS).glob("002_*.txt")).name
+    edited.write_text(edited.read_text(encoding="utf-8").replace("Qwen 1.5가 나왔습니다", "큐웬 1.5 출시"), "utf-8")
+    report = assert_warm_equals_cold(site)
+    assert 0 < report.rendered <= 3 and "email/2024-02-06.html" in report.write.changed
+
+    # A digest added and one deleted.
+    (site / "seeds" / "new.txt").write_text("2024-08-02\nA new note\n(Someone)\n새 노트 #\n#math #새태그\n", "utf-8")
+    report = assert_warm_equals_cold(site)
+    assert "tags/새태그/feed.xml" in report.write.added
+    next((site / "seeds").glob("003_*.txt")).unlink()
+    report = assert_warm_equals_cold(site)
+    assert "email/2024-02-13.eml" in report.write.removed
+
+    # Templates: an edit remakes what uses that template only.
+    tag_page = site / "theme" / "site" / "tag.html"
+    tag_page.write_text(tag_page.read_text(encoding="utf-8").replace("최근 것부터", "최근 순"), "utf-8")
+    report = assert_warm_equals_cold(site)
+    assert report.rendered == 0 and report.write.changed
+    assert all(path.startswith("tags/") for path in report.write.changed)
+    email = site / "theme" / "email" / "issue.html"
+    email.write_text(email.read_text(encoding="utf-8").replace("이번 호의 노트", "이번 호 노트"), "utf-8")
+    report = assert_warm_equals_cold(site)
+    assert report.write.changed and all(path.startswith(("email/", "send/")) for path in report.write.changed)
+
+    # The config: every output depends on it.
+    config = site / "publisher.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("page_size = 7", "page_size = 5"), "utf-8")
+    report = assert_warm_equals_cold(site)
+    assert "page/6/index.html" in report.write.added
+
+
+def test_output_is_the_same_for_any_number_of_workers(site: Path):
+    run(site, "one", jobs=1, use_cache=False)
+    run(site, "three", jobs=3, use_cache=False)
+    assert tree(site / "one") == tree(site / "three")
+
+
+def test_a_damaged_cache_only_costs_time(site: Path):
+    run(site, "out")
+    reference = tree(site / "out")
+    cache = site / ".publisher-cache"
+    with sqlite3.connect(cache / "parts.sqlite") as db:
+        db.execute("UPDATE parts SET data = x'00ff00'")  # every entry damaged
+    (cache / "parsed.pickle").write_bytes(b"not a pickle")
+    for record in cache.glob("*.json"):
+        record.write_text("{ broken", encoding="utf-8")
+    shutil.rmtree(site / "out")
+    report = run(site, "out")
+    assert report.rendered > 0 and tree(site / "out") == reference
+    (cache / "parts.sqlite").write_bytes(b"garbage, not a database")
+    assert tree(site / "out") == reference and run(site, "out").write.written == ()
+
+
+def test_a_file_changed_by_hand_in_out_is_rebuilt_not_kept(site: Path):
+    run(site, "out")
+    reference = tree(site / "out")
+    page = site / "out" / "tags" / "math" / "index.html"
+    page.write_text("vandalised", encoding="utf-8")
+    (site / "out" / "stray.txt").write_text("not ours", encoding="utf-8")
+    report = run(site, "out")
+    assert report.write.changed == ("tags/math/index.html",) and report.write.removed == ("stray.txt",)
+    assert tree(site / "out") == reference
+
+
+def test_check_mode_writes_nothing_and_reports_differences(site: Path):
+    run(site, "out")
+    (site / "out" / "feed.xml").unlink()
+    before = tree(site / "out")
+    report = run(site, "out", dry_run=True)
+    assert report.write.added == ("feed.xml",) and tree(site / "out") == before
+
+
+def test_progress_reports_stages_and_counts(site: Path):
+    seen = []
+    run(site, "out", jobs=1, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    renders = [entry for entry in seen if entry[0] == "render"]
+    assert renders[-1][1] == renders[-1][2] > 0
+    assert ("feeds and pages", 0, 0) in seen
