@@ -227,10 +227,17 @@ def _escape_attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;")
 
 
-def with_envelope(issue: BuiltIssue, personal: Personal, to: str, message_id: str, unsubscribe_url: str) -> Envelope:
-    """The headers of a personal copy: its own recipient, Message-ID, subject and List-Unsubscribe URL."""
+def with_envelope(
+    issue: BuiltIssue, personal: Personal, to: str, message_id: str, unsubscribe_url: str, to_name: str = ""
+) -> Envelope:
+    """The headers of a personal copy: its own recipient (and name), Message-ID, subject and List-Unsubscribe URL."""
     if not is_web_url(unsubscribe_url):
         raise ValueError(f"the one-click unsubscribe URL must be an absolute http(s) URL: {unsubscribe_url!r}")
     return dataclasses.replace(
-        issue.envelope, to=to, message_id=message_id, subject=personal.subject, unsubscribe_url=unsubscribe_url
+        issue.envelope,
+        to=to,
+        to_name=to_name,
+        message_id=message_id,
+        subject=personal.subject,
+        unsubscribe_url=unsubscribe_url,
     )

@@ -7,6 +7,7 @@ seeds/*.txt ─► sources ─► parse ─► catalog ─► render ─► writ
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -24,7 +25,7 @@ from .errors import Diagnostic, SourceError
 from .model import Digest
 from .output import Group, group_key
 from .parse import parse_sources
-from .render import DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
+from .render import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
 from .sources import read_sources
 from .templating import load_theme
 from .workers import default_jobs, make_groups, render_digests
@@ -160,6 +161,8 @@ class _Run:
             for job in self.jobs
             if (job.digest.date in needed if job.unit == "feed" else not self._keep(self._key(job)))
         ]
+        if self.cache and any(job.unit == "email" for job in todo):
+            self._prepare_email()
         done = [0]
 
         def advance(count: int) -> None:
@@ -182,6 +185,16 @@ class _Run:
             for output in outputs:
                 self.writer.add(output)
             self.groups[key] = [output.relpath for output in outputs]
+
+    def _prepare_email(self) -> None:
+        """Inline the email template once a build, or take it from the cache: then rendering a
+        single issue (one digest added) needs no premailer at all."""
+        from .issues import prepare_email
+
+        assert self.cache is not None
+        key = group_key("email-template", self.shared, theme_key(self.context, UNITS["email"]))
+        prepared = self.cache.prepared(key, lambda: prepare_email(self.context))
+        self.context = dataclasses.replace(self.context, prepared=prepared)
 
     def _aggregate_groups(self) -> list[tuple[str, Group]]:
         groups = aggregate_groups(self.catalog, self.context, self.content)

@@ -18,11 +18,12 @@ import os
 import pickle
 import sqlite3
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
 from .config import Paths
-from .context import Context
+from .context import Context, Prepared
 from .output import group_key
 from .parse import Parsed, parse_digest
 from .render import DigestJob, DigestParts
@@ -87,6 +88,7 @@ class PartsCache:
         db = sqlite3.connect(self.path, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS parts (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS prepared (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
         db.execute("BEGIN")
         return db
 
@@ -101,6 +103,20 @@ class PartsCache:
     def put(self, key: str, blob: bytes) -> None:
         """Store a packed entry (see `pack`): workers pack in parallel, so the parent only stores."""
         self._connect().execute("INSERT OR REPLACE INTO parts VALUES (?, ?)", (key, blob))
+
+    def prepared(self, key: str, make: Callable[[], Prepared]) -> Prepared:
+        """What `make` gives for this key, made once and kept (the inlined email template)."""
+        try:
+            row = self._connect().execute("SELECT data FROM prepared WHERE key = ?", (key,)).fetchone()
+            value = pickle.loads(zlib.decompress(row[0])) if row else None
+        except Exception:  # any damage: make it again
+            value = None
+        if not isinstance(value, Prepared):
+            value = make()
+            blob = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+            self._connect().execute("DELETE FROM prepared")  # one theme at a time
+            self._connect().execute("INSERT INTO prepared VALUES (?, ?)", (key, blob))
+        return value
 
     def close(self, keep: set[str] | None = None) -> None:
         """Commit; with `keep`, first delete every entry not in it (no build uses them any more)."""

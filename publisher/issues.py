@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from . import assemble, message, paths, words
 from .assemble import BuiltIssue, IssueEntry, IssueTag
-from .context import Context
+from .context import Context, Prepared
 from .errors import ConfigError, Diagnostic, OutputError
 from .model import Digest, Entry
 from .output import Output
@@ -83,6 +83,8 @@ class EntryView:
 
 
 def render_issue(digest: Digest, context: Context) -> list[Output]:
+    if not digest.entries:
+        return []  # a digest with a date and no notes (the reader warns): nothing to mail
     issue = build_issue(digest, context)
     whole = assemble.personalise(issue, None, issue.unsubscribe_url)
     eml = message.to_bytes(message.compose(issue.envelope, whole.text, whole.html))
@@ -171,10 +173,11 @@ def _issue(
         language=site.language,
     )
     values = _values(digest, context, entries, tags)
-    if inline_each or not _inlines_once(context):
+    template = None if inline_each else _inlined_template(context)
+    if template is None:
         html = inline_css(render(context.theme, HTML_TEMPLATE, mark=_html_mark, **values))
     else:
-        html = inlined_template(context.theme).render(mark=_html_mark, **values)
+        html = template.render(mark=_html_mark, **values)
     text = render(context.theme, TEXT_TEMPLATE, mark=assemble.text_mark, **values)
     return BuiltIssue(
         date=digest.date,
@@ -224,18 +227,34 @@ def _html_mark(*args: object, **kwargs: object) -> Markup:
 
 
 @functools.lru_cache(maxsize=4)
-def inlined_template(theme: Theme) -> jinja2.Template:
+def inlined_source(theme: Theme) -> str:
     """The email template with its CSS inlined once, by premailer, into the template itself.
 
     Every issue then renders into it: premailer's cost (about 3 ms an entry) is paid once a build,
     not once an issue. This equals inlining each rendered issue on its own as long as the rules
-    select by class (tests/test_issues.py proves it on the seeds, hostile text and generated issues).
+    select by class (tests/test_issues.py proves it on the seeds, hostile text and generated issues;
+    `prepare_email` checks any theme on a probe issue).
     """
     source = re.sub(r"\{#.*?#\}", "", theme.text(HTML_TEMPLATE), flags=re.DOTALL)
     inlined = inline_css(source)
     # libxml2 percent-escapes URL attributes, which turns href="{{ url }}" into href="{{%20url%20}}".
-    inlined = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", lambda tag: unquote(tag.group()), inlined, flags=re.DOTALL)
-    return environment(theme).from_string(inlined)
+    return re.sub(r"\{\{.*?\}\}|\{%.*?%\}", lambda tag: unquote(tag.group()), inlined, flags=re.DOTALL)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(theme: Theme, source: str) -> jinja2.Template:
+    return environment(theme).from_string(source)
+
+
+def prepare_email(context: Context) -> Prepared:
+    """The work done once a build for every email issue (a build caches it, see build.py): the
+    template inlined once, or None when this theme must inline each issue on its own."""
+    return Prepared(inlined_source(context.theme) if _inlines_once(context) else None)
+
+
+def _inlined_template(context: Context) -> jinja2.Template | None:
+    prepared = context.prepared if context.prepared is not None else prepare_email(context)
+    return None if prepared.email_template is None else _compiled(context.theme, prepared.email_template)
 
 
 # An issue that uses every part of the template: URL and author bylines, abstracts, links in notes,
@@ -269,7 +288,7 @@ def _inlines_once(context: Context) -> bool:
     for trim in (TRIMS[0], TRIMS[-1]):
         entries = tuple(_entry_view(i, entry, trim, tags, digest, context) for i, entry in enumerate(digest.entries))
         values = _values(digest, context, entries, tags)
-        once = inlined_template(context.theme).render(mark=_html_mark, **values)
+        once = _compiled(context.theme, inlined_source(context.theme)).render(mark=_html_mark, **values)
         each = inline_css(render(context.theme, HTML_TEMPLATE, mark=_html_mark, **values))
         if same_document(once, each) is False:
             return False

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from email.header import Header
-from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 
@@ -43,6 +43,8 @@ class _NamedWords(_Words):
 
     def fold(self, *, policy: EmailPolicy) -> str:
         name, _, address = str(self).rpartition(" <")
+        if not name:  # a bare address (To without a name)
+            return f"{self.name}: {address}{policy.linesep}"
         if name.isascii() and re.search(r'[][\\()<>@,:;".]', name):
             name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return f"{self.name}: {_encode(self.name, [(name, False), ('<' + address, True)], policy)}{policy.linesep}"
@@ -73,6 +75,7 @@ def _registry() -> HeaderRegistry:
     registry = HeaderRegistry()  # our own: never change the standard library's shared one
     registry.map_to_type("subject", _Words)
     registry.map_to_type("from", _NamedWords)
+    registry.map_to_type("to", _NamedWords)  # a subscriber's name: as exactly as From (see _Words)
     registry.map_to_type("list-id", _NamedWords)
     registry.map_to_type("list-unsubscribe", _UrlList)
     return registry
@@ -135,9 +138,13 @@ class Envelope:
     unsubscribe_mailto: str = ""  # mailto: URL, or empty
     unsubscribe_url: str = ""  # https: URL (one-click, RFC 8058), or empty
     language: str = "ko"
+    to_name: str = ""  # the recipient's name, for a personal copy; any text (header_text cleans it)
 
     def as_json(self) -> dict[str, str]:
-        return {**asdict(self), "date": self.date.isoformat()}
+        data = {**asdict(self), "date": self.date.isoformat()}
+        if not self.to_name:
+            del data["to_name"]  # list-level envelopes (the send manifests) have none
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> Envelope:
@@ -150,7 +157,8 @@ def compose(envelope: Envelope, text: str, html: str) -> EmailMessage:
         raise ValueError("the Date of a message must be timezone-aware")
     message = EmailMessage(policy=POLICY)
     message["From"] = f"{header_text(envelope.from_name)} <{check_address(envelope.from_address)}>"
-    message["To"] = Address(addr_spec=check_address(envelope.to))
+    name = header_text(envelope.to_name)
+    message["To"] = f"{name} <{check_address(envelope.to)}>" if name else check_address(envelope.to)
     message["Subject"] = header_text(envelope.subject)
     message["Date"] = envelope.date
     message["Message-ID"] = header_text(envelope.message_id)

@@ -148,7 +148,8 @@ def personal_copy(issue: BuiltIssue, job: Job, secret: str) -> bytes:
         issue.envelope.unsubscribe_url, subscriber.address, unsubscribe_token(secret, subscriber.address)
     )
     copy = assemble.personalise(issue, job.topics, url)
-    envelope = assemble.with_envelope(issue, copy, subscriber.address, personal_message_id(issue, subscriber), url)
+    message_id = personal_message_id(issue, subscriber)
+    envelope = assemble.with_envelope(issue, copy, subscriber.address, message_id, url, to_name=subscriber.name)
     return message.to_bytes(message.compose(envelope, copy.text, copy.html))
 
 

@@ -43,8 +43,9 @@ def slugify(text: str) -> str:
         return f"tag-{digest}"
     if len(slug) > SLUG_MAX:
         slug = f"{slug[:SLUG_MAX].rstrip('-.')}-{digest}"
-    if slug.split(".")[0] in _RESERVED:
-        slug = f"{slug}-tag"
+    head, dot, rest = slug.partition(".")
+    if head in _RESERVED:  # Windows refuses `con` and `con.txt` alike: change the part before the dot
+        slug = f"{head}-tag{dot}{rest}"
     return slug
 
 

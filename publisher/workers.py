@@ -19,8 +19,9 @@ from .render import DigestJob, DigestParts, render_digest
 
 Progress = Callable[[int], None]  # called with the number of digests just finished
 
-# Below this many digests to render, starting processes costs more than it saves.
+# Below this many units to render, or groups to make, starting processes costs more than it saves.
 MIN_PARALLEL = 8
+MIN_PARALLEL_GROUPS = 100
 
 _worker_context: Context | None = None
 
@@ -89,7 +90,7 @@ def make_groups(groups: list[Group], fragments: Fragments, workers: int) -> Iter
     """Each group's outputs, in order; in forked workers when that is safe (no other thread runs in
     this process, as under `publisher serve`, and the system can fork), else one after another."""
     global _forked
-    if workers <= 1 or len(groups) < MIN_PARALLEL or not _can_fork():
+    if workers <= 1 or len(groups) < MIN_PARALLEL_GROUPS or not _can_fork():
         yield from (group.make(fragments) for group in groups)
         return
     _forked = (groups, fragments)

@@ -8,12 +8,15 @@ as it was before or as it is after, never mixed; leftovers of a killed build are
 next one.
 
 To tell unchanged files without reading them, the writer keeps a manifest of what it last wrote
-(path → size, modification time, SHA-256) in the cache folder; a file whose size and time still
-match is known by its hash. Without a manifest it compares bytes.
+(path → size, modification time, SHA-256, inode) in the cache folder; a file whose size, time and
+inode still match is known by its hash. Without a manifest it compares bytes. The tree a swap
+retires is kept beside `out/` as the spare, which the next build updates in place instead of
+copying every folder again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -62,16 +65,19 @@ def check_path(path: str) -> Diagnostic | None:
 
 @dataclass
 class Writer:
-    """Takes outputs one by one; `commit` swaps them in, `check` only compares (build --check).
+    """Takes outputs one by one; `commit` swaps them in, `dry_run` only compares (build --check).
 
-    The staging folder is made at the first output that differs from `out/`: a build in which
-    nothing changed writes nothing at all.
+    The staging folder starts at the first output that differs from `out/`: a build in which
+    nothing changed writes nothing at all. The tree a swap retires is kept as the spare; the next
+    build updates the spare in place as its staging folder (double buffering), so a small change
+    costs a few files, not a copy of every folder and link. A staging folder that a killed build
+    left is never trusted: it is deleted.
     """
 
     out_dir: Path
     manifest_path: Path | None = None  # where the stat manifest lives (the cache folder)
     dry_run: bool = False
-    _current: dict[str, Path] = field(init=False)
+    _current: dict[str, str] = field(init=False)  # relative path → its file in out/
     _manifest: dict[str, list] = field(init=False)
     _new_manifest: dict[str, list] = field(init=False, default_factory=dict)
     _seen: set[str] = field(init=False, default_factory=set)
@@ -81,10 +87,14 @@ class Writer:
     _unchanged: int = field(init=False, default=0)
     _carried: list[str] | None = field(init=False, default_factory=list)  # unchanged, not linked yet
     _staging: Path = field(init=False)
-    _made: set[str] = field(init=False, default_factory=lambda: {""})  # staging folders made
+    _recycled: dict[str, list] | None = field(init=False, default=None)  # the spare's manifest, when reused
+    _made: set[str] = field(init=False, default_factory=lambda: {""})  # staging folders that exist
     _lock: int | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
+        self.out_dir = Path(os.path.abspath(self.out_dir))  # `--out .` names the folder by its own name
+        if not self.out_dir.name:
+            raise OutputError(Diagnostic(str(self.out_dir), None, "the output folder cannot be a file system root"))
         self._staging = _staging(self.out_dir)
         if not self.dry_run:
             self._lock = _lock(self.out_dir, self.manifest_path)
@@ -112,9 +122,13 @@ class Writer:
         if not self.dry_run:
             self._stage()
             target = self._target(path)
-            target.write_bytes(data)
-            stat = target.stat()
-            self._new_manifest[path] = [stat.st_size, stat.st_mtime_ns, digest]
+            if self._recycled is not None:
+                temporary = target.with_name(target.name + _TEMPORARY)
+                temporary.write_bytes(data)
+                os.replace(temporary, target)  # a new inode: never write through a shared one
+            else:
+                target.write_bytes(data)
+            self._new_manifest[path] = _entry(target, digest)
 
     def keep_all(self, relpaths: list[str] | None) -> bool:
         """Keep these files as they are, if every one is still as this writer last wrote it."""
@@ -141,7 +155,14 @@ class Writer:
         report = self.report()
         if not self.dry_run and report.differs:
             self._stage()
-            _swap_in(self._staging, self.out_dir)  # renames keep each file's stat: the manifest stays true
+            if self._recycled is not None:
+                self._prune_staging()
+            retired = _swap_in(self._staging, self.out_dir)  # renames keep each file's stat
+            if retired is not None and self.manifest_path is not None:
+                _write_manifest(_spare_manifest(self.manifest_path), self._manifest)
+                os.replace(retired, _spare(self.out_dir))
+            elif retired is not None:
+                shutil.rmtree(retired)
         self.discard()
         if not self.dry_run and self.manifest_path is not None:
             _write_manifest(self.manifest_path, self._new_manifest)
@@ -149,7 +170,7 @@ class Writer:
 
     def discard(self) -> None:
         if not self.dry_run and self._staging.exists():
-            shutil.rmtree(self._staging)
+            shutil.rmtree(self._staging)  # a failed build's half-made tree
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
@@ -170,18 +191,26 @@ class Writer:
         """An unchanged file goes into the new tree as a hard link, now or when staging starts."""
         if self.dry_run:
             return
-        stat = self._current[path].stat()
-        self._new_manifest[path] = [stat.st_size, stat.st_mtime_ns, digest]
+        self._new_manifest[path] = _entry(self._current[path], digest)
         if self._carried is None:
             self._link(path)
         else:
             self._carried.append(path)
 
     def _stage(self) -> None:
-        """Start the staging folder: from now on the new tree is built there."""
+        """Start the staging folder: the spare tree when there is a trustworthy one, else a new one."""
         if self._carried is None:
             return
-        self._staging.mkdir(parents=True)
+        spare = _spare(self.out_dir)
+        recycled = _read_manifest(_spare_manifest(self.manifest_path)) if self.manifest_path else {}
+        if spare.is_dir() and recycled:
+            os.replace(spare, self._staging)  # from here, a crash leaves a staging folder: deleted later
+            self._recycled = recycled
+            self._made.update(parent for path in recycled for parent in _parents(posixpath.dirname(path)))
+        else:
+            if spare.exists():
+                shutil.rmtree(spare)
+            self._staging.mkdir(parents=True)
         carried, self._carried = self._carried, None
         for path in carried:
             self._link(path)
@@ -190,33 +219,76 @@ class Writer:
         """Where a file goes in the staging tree, its folder made (once: thousands of files share few)."""
         folder = posixpath.dirname(path)
         if folder not in self._made:
-            (self._staging / folder).mkdir(parents=True, exist_ok=True)
-            self._made.update(_parents(folder))
+            for parent in _parents(folder):  # outermost first; each made once, without probing
+                if parent not in self._made:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(self._staging / parent)
+                    self._made.add(parent)
         return self._staging / path
 
     def _link(self, path: str) -> None:
+        """Make the staged file the very file in out/ (same inode, bytes and time)."""
+        source, entry = self._current[path], self._new_manifest[path]
         target = self._target(path)
-        if not _link(self._current[path], target):
-            target.write_bytes(self._current[path].read_bytes())
-            stat = target.stat()
-            self._new_manifest[path][:2] = [stat.st_size, stat.st_mtime_ns]
+        if self._recycled is not None:
+            if _same_file(target, self._recycled.get(path), entry):
+                return  # the spare already holds this very file
+            temporary = target.with_name(target.name + _TEMPORARY)
+            if _link(source, temporary):
+                os.replace(temporary, target)
+                return
+        elif _link(source, target):
+            return
+        target.write_bytes(Path(source).read_bytes())  # no hard links on this system: a copy
+        self._new_manifest[path] = _entry(target, entry[2])
 
-    def _intact(self, path: str, current: Path) -> bool:
-        """Unchanged since this writer wrote it: size and modification time as recorded."""
+    def _prune_staging(self) -> None:
+        """Remove from the recycled tree every file and folder the new build does not make."""
+        for path, file in _existing_files(self._staging).items():
+            if path not in self._seen:
+                os.unlink(file)
+        for folder, _, _ in sorted(os.walk(self._staging), key=lambda item: -len(item[0])):
+            relative = Path(folder).relative_to(self._staging).as_posix()
+            if relative != "." and relative not in self._dirs:
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)
+
+    def _intact(self, path: str, current: str) -> bool:
+        """Unchanged since this writer wrote it: size, modification time and inode as recorded."""
         known = self._manifest.get(path)
         try:
-            stat = current.stat()
+            stat = os.stat(current)
         except OSError:
             return False
-        return known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]
+        return known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns] and known[3:] == [stat.st_ino]
 
-    def _is_same(self, path: str, current: Path, data: bytes, digest: str) -> bool:
+    def _is_same(self, path: str, current: str, data: bytes, digest: str) -> bool:
         if self._intact(path, current):
             return self._manifest[path][2] == digest
         try:
-            return current.stat().st_size == len(data) and current.read_bytes() == data
+            return os.stat(current).st_size == len(data) and Path(current).read_bytes() == data
         except OSError:
             return False
+
+
+_TEMPORARY = ".publisher-tmp"
+
+
+def _entry(path: Path | str, digest: str) -> list:
+    """A manifest entry: what tells, without reading it, that a file is still the one written."""
+    stat = os.stat(path)
+    return [stat.st_size, stat.st_mtime_ns, digest, stat.st_ino]
+
+
+def _same_file(target: Path, recorded: list | None, wanted: list) -> bool:
+    """Whether the staged file is the wanted inode, as the spare's manifest says and the disk agrees."""
+    if recorded is None or recorded[3:] != wanted[3:]:
+        return False
+    try:
+        stat = target.stat()
+    except OSError:
+        return False
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino] == [recorded[0], recorded[1], recorded[3]]
 
 
 def write_outputs(outputs, out_dir: Path, manifest_path: Path | None = None) -> WriteReport:
@@ -242,7 +314,7 @@ def _parents(folder: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _link(source: Path, target: Path) -> bool:
+def _link(source: Path | str, target: Path) -> bool:
     try:
         os.link(source, target)
         return True
@@ -269,9 +341,10 @@ def _lock(out_dir: Path, manifest_path: Path | None) -> int:
     return descriptor
 
 
-def _existing_files(out_dir: Path) -> dict[str, Path]:
-    """Every file below the folder by its relative POSIX path (symbolic links count as files)."""
-    found: dict[str, Path] = {}
+def _existing_files(out_dir: Path) -> dict[str, str]:
+    """Every file below the folder by its relative POSIX path (symbolic links count as files).
+    Plain strings, not Paths: thousands of files, walked on every build."""
+    found: dict[str, str] = {}
     folders = [("", os.fspath(out_dir))] if out_dir.is_dir() else []
     while folders:
         prefix, folder = folders.pop()
@@ -281,7 +354,7 @@ def _existing_files(out_dir: Path) -> dict[str, Path]:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append((relpath + "/", entry.path))
                 else:
-                    found[relpath] = Path(entry.path)
+                    found[relpath] = entry.path
     return found
 
 
@@ -318,21 +391,30 @@ def _staging(out_dir: Path) -> Path:
     return out_dir.with_name(f".{out_dir.name}.staging")
 
 
+def _spare(out_dir: Path) -> Path:
+    return out_dir.with_name(f".{out_dir.name}.spare")
+
+
+def _spare_manifest(manifest_path: Path) -> Path:
+    return manifest_path.with_name(f"{manifest_path.stem}.spare.json")
+
+
 def _old(out_dir: Path) -> Path:
     return out_dir.with_name(f".{out_dir.name}.old")
 
 
-def _swap_in(staging: Path, out_dir: Path) -> None:
+def _swap_in(staging: Path, out_dir: Path) -> Path | None:
+    """Put the staged tree in place; returns where the previous tree now is (None: there was none)."""
     if not out_dir.exists():
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, out_dir)
-    elif _exchange(staging, out_dir):
-        shutil.rmtree(staging)  # now holds the previous build
-    else:
-        old = _old(out_dir)
-        os.replace(out_dir, old)
-        os.replace(staging, out_dir)
-        shutil.rmtree(old)
+        return None
+    if _exchange(staging, out_dir):
+        return staging  # now holds the previous build
+    old = _old(out_dir)
+    os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    return old
 
 
 _RENAME_EXCHANGE = 2

@@ -86,3 +86,44 @@ def test_keep_all_links_files_as_last_written_and_refuses_edited_ones(tmp_path: 
         writer.add(Output("b.txt", b"2"))
         report = writer.commit()
     assert report.changed == ("b.txt",) and (out / "b.txt").read_bytes() == b"2"
+
+
+def test_the_retired_tree_is_recycled_and_never_shares_a_written_file(tmp_path: Path):
+    out, manifest = tmp_path / "out", tmp_path / "cache" / "manifest.json"
+    spare = tmp_path / ".out.spare"
+    write_outputs([Output("a.txt", b"A1"), Output("b.txt", b"B1"), Output("d/c.txt", b"C1")], out, manifest)
+    write_outputs([Output("a.txt", b"A2"), Output("b.txt", b"B1"), Output("d/c.txt", b"C1")], out, manifest)
+    assert tree(spare) == {
+        ".publisher-out": tree(out)[".publisher-out"],
+        "a.txt": b"A1",
+        "b.txt": b"B1",
+        "d/c.txt": b"C1",
+    }
+    # b.txt is one inode in both trees; writing a new b.txt must not write through it.
+    assert (spare / "b.txt").stat().st_ino == (out / "b.txt").stat().st_ino
+    report = write_outputs([Output("a.txt", b"A2"), Output("b.txt", b"B3"), Output("e.txt", b"E3")], out, manifest)
+    assert (report.added, report.changed, report.removed) == (("e.txt",), ("b.txt",), ("d/c.txt",))
+    assert tree(out) == {".publisher-out": tree(out)[".publisher-out"], "a.txt": b"A2", "b.txt": b"B3", "e.txt": b"E3"}
+    assert tree(spare)["b.txt"] == b"B1" and tree(spare)["a.txt"] == b"A2"
+    assert not (out / "d").exists()
+
+
+def test_a_tampered_spare_is_never_trusted(tmp_path: Path):
+    out, manifest = tmp_path / "out", tmp_path / "cache" / "manifest.json"
+    spare = tmp_path / ".out.spare"
+    write_outputs([Output("a.txt", b"A1"), Output("b.txt", b"B1")], out, manifest)
+    write_outputs([Output("a.txt", b"A2"), Output("b.txt", b"B1")], out, manifest)
+    (spare / "b.txt").unlink()
+    (spare / "b.txt").write_bytes(b"tampered")  # same name, another file
+    (spare / "junk.txt").write_bytes(b"not from any build")
+    write_outputs([Output("a.txt", b"A3"), Output("b.txt", b"B1")], out, manifest)
+    assert tree(out) == {".publisher-out": tree(out)[".publisher-out"], "a.txt": b"A3", "b.txt": b"B1"}
+
+
+def test_a_staging_folder_left_by_a_killed_build_is_deleted_not_used(tmp_path: Path):
+    out, manifest = tmp_path / "out", tmp_path / "cache" / "manifest.json"
+    write_outputs([Output("a.txt", b"A1")], out, manifest)
+    (tmp_path / ".out.staging").mkdir()
+    (tmp_path / ".out.staging" / "a.txt").write_bytes(b"half")
+    write_outputs([Output("a.txt", b"A2")], out, manifest)
+    assert tree(out)["a.txt"] == b"A2" and not (tmp_path / ".out.staging").exists()

@@ -1,0 +1,205 @@
+"""Build benchmarks for issue 7: `python bench/run.py [--sizes 1000 10000] [--runs 3]`.
+
+Generates corpora with make_corpus.py, then times the real command line (`python -m publisher
+build`) in a fresh project folder per size: cold build (no cache, no out/), no-op rebuild, one
+digest added, one template edited (the email issue, a tag page, the stylesheet), one digest
+deleted. Prints wall-clock medians, the peak memory of the whole process tree (the build and its
+workers, summed while they run), and where a cold build's time goes (one process, stage by stage).
+Figures, not tests: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import itertools
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.make_corpus import digest, make_corpus, tag_names  # noqa: E402
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def timed_build(project: Path, *args: str) -> tuple[float, int]:
+    """Wall seconds and peak tree memory of one `publisher build` in the project folder."""
+    subprocess.run(["sync"], check=False)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "build", *args],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    peak = [0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            peak[0] = max(peak[0], tree_rss(process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    code = process.wait()
+    seconds = time.perf_counter() - started
+    sampler.join()
+    if code != 0:
+        raise SystemExit(f"publisher build failed in {project} (exit {code})")
+    return seconds, peak[0]
+
+
+def project_for(corpus: Path, folder: Path) -> Path:
+    shutil.copytree(corpus, folder / "seeds")
+    shutil.copytree(ROOT / "templates", folder / "theme")
+    config = (ROOT / "publisher.toml").read_text(encoding="utf-8")
+    (folder / "publisher.toml").write_text(config.replace('# templates = "my-theme"', 'templates = "theme"'), "utf-8")
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def scenarios(corpus: Path, runs: int) -> dict[str, tuple[float, int]]:
+    """Median wall time and the largest peak memory of each scenario."""
+    results: dict[str, list[tuple[float, int]]] = {}
+
+    def record(name: str, measure: tuple[float, int]) -> None:
+        results.setdefault(name, []).append(measure)
+
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(dir=ROOT.parent if os.access(ROOT.parent, os.W_OK) else None) as tmp:
+            project = project_for(corpus, Path(tmp))
+            record("cold", timed_build(project))
+            record("no-op", timed_build(project))
+            extra = digest(random.Random(9), dt.date(2099, 1, 1), tag_names(), [1.0] * len(tag_names()))
+            (project / "seeds" / "added.txt").write_bytes(extra)
+            record("add one digest", timed_build(project))
+            edit(project / "theme" / "email" / "issue.html", "이번 호의 노트", "이번 호 노트")
+            record("email template edited", timed_build(project))
+            edit(project / "theme" / "site" / "tag.html", "최근 것부터", "최근 순")
+            record("tag page template edited", timed_build(project))
+            with (project / "theme" / "static" / "style.css").open("a", encoding="utf-8") as css:
+                css.write("\n/* edited */\n")
+            record("stylesheet edited", timed_build(project))
+            (project / "seeds" / "added.txt").unlink()
+            record("one digest deleted", timed_build(project))
+            record("--jobs 1, cold", timed_build(project, "--jobs", "1", "--no-cache", "--out", "cold-one-worker"))
+    return {
+        name: (statistics.median(s for s, _ in measures), max(m for _, m in measures))
+        for name, measures in results.items()
+    }
+
+
+def stage_shares(corpus: Path) -> dict[str, float]:
+    """Seconds per stage of a cold build in one process: parse, render (email without inlining,
+    inlining, pages, feed HTML), aggregates (feeds, pages), write."""
+    from publisher import archive, feeds, issues
+    from publisher.build import check
+    from publisher.config import load_config
+    from publisher.context import Context
+    from publisher.output import Output
+    from publisher.render import content_key, digest_jobs, render_digest
+    from publisher.templating import load_theme
+    from publisher.writer import write_outputs
+
+    shares: dict[str, float] = {}
+
+    def clock(name: str, started: float) -> float:
+        now = time.perf_counter()
+        shares[name] = shares.get(name, 0.0) + now - started
+        return now
+
+    config = load_config(ROOT / "publisher.toml").with_paths(seeds=corpus)
+    t = time.perf_counter()
+    catalog = check(config).catalog
+    t = clock("parse", t)
+    context = Context(config, load_theme())
+    outputs: list[Output] = []
+    fragments = {}
+    context = dataclasses.replace(context, prepared=issues.prepare_email(context))  # premailer, once
+    t = clock("inline (template, once)", t)
+    for job in digest_jobs(catalog):
+        parts = render_digest(job, context)
+        outputs += parts.outputs
+        fragments[job.digest.date] = fragments.get(job.digest.date) or parts.fragments
+        t = clock({"email": "render email", "page": "render issue pages", "feed": "render feed HTML"}[job.unit], t)
+    keys = {d.date: content_key(d) for d in catalog.digests}
+    for stage, groups in (("feeds", feeds.feed_groups), ("index and tag pages", archive.site_groups)):
+        for group in groups(catalog, context, keys):
+            outputs += group.make(fragments)
+        t = clock(stage, t)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        write_outputs(outputs, Path(tmp) / "out")
+        clock("write", t)
+    return shares
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=3, help="runs per scenario (the median is shown)")
+    args = parser.parse_args()
+    cold: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            corpus = Path(tmp) / f"corpus-{size}"
+            make_corpus(size, corpus)
+            runs = args.runs if size <= 1000 else 1
+            plural = "s" * (runs > 1)
+            print(
+                f"\n## {size:,} digests ({runs} run{plural} each: median wall time, peak memory of the process tree)\n"
+            )
+            print("| scenario | seconds | peak MB |")
+            print("|---|---:|---:|")
+            results = scenarios(corpus, runs)
+            for name, (seconds, peak) in results.items():
+                print(f"| {name} | {seconds:.2f} | {peak / 2**20:.0f} |")
+            cold[size] = results["cold"][0]
+            if size == args.sizes[0]:
+                shares = stage_shares(corpus)
+                total = sum(shares.values())
+                print(f"\nWhere a cold build's time goes ({size:,} digests, one process, {total:.2f} s):\n")
+                print("| stage | seconds | share |")
+                print("|---|---:|---:|")
+                for name, seconds in shares.items():
+                    print(f"| {name} | {seconds:.2f} | {seconds / total:.0%} |")
+    sizes = sorted(cold)
+    for small, large in itertools.pairwise(sizes):
+        ratio = cold[large] / cold[small]
+        print(
+            f"\ncold build, {large:,} vs {small:,} digests: {ratio:.1f}× the time for {large / small:.0f}× the digests"
+        )
+
+
+if __name__ == "__main__":
+    main()
