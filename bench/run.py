@@ -4,7 +4,8 @@ Generates corpora with make_corpus.py, then times the real command line (`python
 build`) in a fresh project folder per size: cold build (no cache, no out/), no-op rebuild, one
 digest added, one template edited (the email issue, a tag page, the stylesheet), one digest
 deleted. Prints wall-clock medians, the peak memory of the whole process tree (the build and its
-workers, summed while they run), and where a cold build's time goes (one process, stage by stage).
+workers: proportional set sizes, summed while they run), and where a cold build's time goes (one
+process, stage by stage).
 Figures, not tests: nothing here passes or fails.
 """
 
@@ -31,18 +32,20 @@ sys.path.insert(0, str(ROOT))
 from bench.make_corpus import digest, make_corpus, tag_names  # noqa: E402
 
 
-def tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+def tree_memory(pid: int) -> int:
+    """Memory of a process and all its descendants, in bytes: the sum of their proportional set
+    sizes (Linux /proc/*/smaps_rollup), so pages that forked workers share with the build are
+    counted once, not once per process."""
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            with open(f"/proc/{current}/statm") as statm:
-                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                total += next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
                     todo += [int(child) for child in children.read().split()]
-        except (OSError, ValueError):
+        except (OSError, ValueError, StopIteration):
             continue
     return total
 
@@ -61,7 +64,7 @@ def timed_build(project: Path, *args: str) -> tuple[float, int]:
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss(process.pid))
+            peak[0] = max(peak[0], tree_memory(process.pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample)

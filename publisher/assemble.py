@@ -10,6 +10,9 @@ never see them):
     <!--pub:preheader--><!--/pub:preheader-->    slots filled for each copy:
     <!--pub:reason--><!--/pub:reason-->          the preview line and why the reader gets the email
     <!--pub:unsubscribe--> … <!--/pub:unsubscribe-->  the one place with the unsubscribe URL
+    <!--pub:more-->…<!--/pub:more--><!--pub:rest--><!--/pub:rest--><!--pub:more-->…<!--/pub:more-->
+        only in an issue too big to hold every entry: the link to the rest, and the slot that
+        counts the copy's entries left out (the copy drops the link when it has none)
 
 A plain-text part cannot hide markers, so its segments live in the manifest
 (`paths.send_manifest(date)`, JSON) with the entries, tags and list-level headers. The build's
@@ -31,7 +34,7 @@ from .message import Envelope
 from .text import is_web_url, slugify
 
 MANIFEST_FORMAT = 1
-SLOTS = ("preheader", "reason")  # filled per copy; everything else is kept or dropped whole
+SLOTS = ("preheader", "reason", "rest")  # filled per copy; everything else is kept or dropped whole
 _NAME = r"[a-z]+(?::\d+)?"
 _HTML_REGION = re.compile(rf"<!--pub:(?P<name>{_NAME})-->(?P<body>.*?)<!--/pub:(?P=name)-->", re.DOTALL)
 # In the plain-text template, markers are lines of their own, removed with their line end.
@@ -99,6 +102,7 @@ class BuiltIssue:
     html: tuple[Segment, ...]
     text: tuple[Segment, ...]
     trim: int = 0  # how far the issue had to be shortened to fit the size limit (0: not at all)
+    shown: int | None = None  # when even titles did not fit: how many entries (the first) the email holds
 
     def manifest(self) -> str:
         """The JSON written to `paths.send_manifest(date)`; the HTML stays in the .html file."""
@@ -113,6 +117,8 @@ class BuiltIssue:
             "text": [[segment.name, segment.body] for segment in self.text],
             "trim": self.trim,
         }
+        if self.shown is not None:  # only in issues that had to leave entries out
+            data["shown"] = self.shown
         return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
 
     @classmethod
@@ -132,6 +138,7 @@ class BuiltIssue:
             html=split_html(html),
             text=tuple(Segment(name, body) for name, body in data["text"]),
             trim=data["trim"],
+            shown=data.get("shown"),
         )
 
     def select(self, tags: Iterable[str] | None) -> tuple[int, ...]:
@@ -168,9 +175,12 @@ def personalise(issue: BuiltIssue, tags: Iterable[str] | None, unsubscribe_url: 
         raise ValueError(f"no entry of the {issue.date.isoformat()} issue carries any of the tags {sorted(tags or ())}")
     kept_tags = {t for i in kept for t in issue.entries[i].tags}
     topics = None if tags is None else tuple(t.name for t in _followed(issue, tags))
+    shown = len(issue.entries) if issue.shown is None else issue.shown
+    rest = sum(1 for i in kept if i >= shown)  # the reader's entries the email could not hold
     slots = {
         "preheader": words.email_preheader(issue.date, tuple(issue.entries[i].title for i in kept)),
         "reason": words.email_reason(issue.site_title, topics),
+        "rest": words.email_rest(rest) if rest else "",
     }
 
     def keep(segment: Segment) -> bool:
@@ -179,6 +189,8 @@ def personalise(issue: BuiltIssue, tags: Iterable[str] | None, unsubscribe_url: 
             return int(key) in kept
         if kind == "follow":
             return int(key) in kept_tags
+        if kind == "more":  # the link to the entries left out, around the "rest" slot
+            return rest > 0
         return True
 
     def html_body(segment: Segment) -> str:
@@ -190,7 +202,7 @@ def personalise(issue: BuiltIssue, tags: Iterable[str] | None, unsubscribe_url: 
 
     def text_body(segment: Segment) -> str:
         if segment.name in slots:
-            return slots[segment.name] + "\n"  # a slot is a line of its own in plain text
+            return slots[segment.name] + "\n" if slots[segment.name] else ""  # a line of its own in plain text
         if segment.name == "unsubscribe":
             return _swap(segment.body, issue.unsubscribe_url, unsubscribe_url)
         return segment.body

@@ -6,7 +6,9 @@ built files without rendering again. Pure: values in, outputs out.
 
 Gmail clips a message whose HTML passes about 100 KB. An issue that does not fit under
 `[email] max_bytes` is shortened on purpose, one step of `TRIMS` at a time (abstracts, then the
-notes, cut with a link to the full text on the web page), never clipped by the mail client.
+notes, cut with a link to the full text on the web page), never clipped by the mail client. When
+even the titles alone do not fit (hundreds of notes), the email keeps the first notes that fit and
+one line, "…외 N편은 웹에서 보기", links the rest on the issue's web page.
 """
 
 from __future__ import annotations
@@ -112,21 +114,38 @@ def build_issue(digest: Digest, context: Context, *, inline_each: bool = False) 
         )
         for i, tag in enumerate(digest.tags)
     )
-    size = 0
-    for level, trim in enumerate(TRIMS):
-        entries = tuple(_entry_view(i, entry, trim, tags, digest, context) for i, entry in enumerate(digest.entries))
-        issue = _issue(digest, context, entries, tags, level, inline_each)
-        size = len(assemble.personalise(issue, None, issue.unsubscribe_url).html.encode("utf-8"))
+
+    def attempt(level: int, shown: int | None = None) -> tuple[BuiltIssue, int]:
+        chosen = digest.entries if shown is None else digest.entries[:shown]
+        entries = tuple(_entry_view(i, entry, TRIMS[level], tags, digest, context) for i, entry in enumerate(chosen))
+        issue = _issue(digest, context, entries, tags, level, inline_each, shown)
+        return issue, len(assemble.personalise(issue, None, issue.unsubscribe_url).html.encode("utf-8"))
+
+    for level in range(len(TRIMS)):
+        issue, size = attempt(level)
         if size <= budget:
             return issue
-    raise OutputError(
-        Diagnostic(
-            digest.source,
-            digest.date_line,
-            f"email issue is {size:,} bytes even with titles only, over the {budget:,} allowed "
-            f"([email] max_bytes {context.config.email.max_bytes:,} less {PERSONAL_RESERVE:,} for personal copies)",
+    # Titles alone do not fit (hundreds of notes): the first notes that fit, and one line that
+    # links the rest on the web page. More notes never make a smaller issue, so search for the count.
+    issue, size = attempt(len(TRIMS) - 1, 0)
+    if size > budget:
+        raise OutputError(
+            Diagnostic(
+                digest.source,
+                digest.date_line,
+                f"email issue is {size:,} bytes even without any note, over the {budget:,} allowed "
+                f"([email] max_bytes {context.config.email.max_bytes:,} less {PERSONAL_RESERVE:,} for personal copies)",
+            )
         )
-    )
+    low, high = 0, len(digest.entries) - 1  # `low` notes fit; more than `high` do not
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate, size = attempt(len(TRIMS) - 1, middle)
+        if size <= budget:
+            low, issue = middle, candidate
+        else:
+            high = middle - 1
+    return issue
 
 
 def _entry_view(
@@ -157,7 +176,10 @@ def _issue(
     tags: tuple[TagView, ...],
     level: int,
     inline_each: bool,
+    shown: int | None = None,
 ) -> BuiltIssue:
+    """`entries` are the views of the first `shown` entries (None: of all); the footer then offers
+    only the tags of those."""
     site, email = context.config.site, context.config.email
     unsubscribe_url = _unsubscribe_url(context)
     envelope = message.Envelope(
@@ -172,7 +194,11 @@ def _issue(
         unsubscribe_url=email.unsubscribe_url,
         language=site.language,
     )
-    values = _values(digest, context, entries, tags)
+    position = {tag: i for i, tag in enumerate(digest.tags)}  # tags are equal by slug
+    if shown is not None:
+        used = {tag.index for entry in entries for tag in entry.tags}
+        tags = tuple(tag for tag in tags if tag.index in used)
+    values = _values(digest, context, entries, tags, hidden=len(digest.entries) - len(entries))
     template = None if inline_each else _inlined_template(context)
     if template is None:
         html = inline_css(render(context.theme, HTML_TEMPLATE, mark=_html_mark, **values))
@@ -184,14 +210,15 @@ def _issue(
         site_title=site.title,
         envelope=envelope,
         entries=tuple(
-            IssueEntry(entry.title, entry.anchor, tuple(tag.index for tag in view.tags))
-            for entry, view in zip(digest.entries, entries, strict=True)
+            IssueEntry(entry.title, entry.anchor, tuple(position[tag] for tag in entry.tags))
+            for entry in digest.entries
         ),
         tags=tuple(IssueTag(tag.name, tag.slug) for tag in digest.tags),
         unsubscribe_url=unsubscribe_url,
         html=assemble.split_html(html),
         text=assemble.split_text(text),
         trim=level,
+        shown=shown,
     )
 
 
@@ -205,7 +232,7 @@ def _unsubscribe_url(context: Context) -> str:
 
 
 def _values(
-    digest: Digest, context: Context, entries: tuple[EntryView, ...], tags: tuple[TagView, ...]
+    digest: Digest, context: Context, entries: tuple[EntryView, ...], tags: tuple[TagView, ...], hidden: int = 0
 ) -> dict[str, object]:
     """What both email templates (HTML and text) are rendered with."""
     site = context.config.site
@@ -218,6 +245,7 @@ def _values(
         "unsubscribe_url": _unsubscribe_url(context),
         "entries": entries,
         "tags": tags,
+        "hidden": hidden,  # notes left out of the email (the last ones): a line links them on the web page
         "same_page": paths.same_page,
     }
 

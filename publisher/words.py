@@ -62,3 +62,8 @@ def email_reason(site_title: str, topics: tuple[str, ...] | None) -> str:
     if len(topics) > 8:
         named += f" 외 {len(topics) - 8}개"
     return f"{site_title}에서 {named} 주제를 구독하셔서, 그 주제의 노트만 담아 보내드린 메일입니다."
+
+
+def email_rest(count: int) -> str:
+    """The line that links the notes an oversize email issue had to leave out."""
+    return f"…외 {count}편은 웹에서 보기"

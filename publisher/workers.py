@@ -6,17 +6,24 @@ Results come back in job order whatever the number of workers, so the output nev
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import ctypes
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 from .cache import PartsCache, pack
 from .context import Context
 from .output import Fragments, Group, Output
 from .render import DigestJob, DigestParts, render_digest
 
+T = TypeVar("T")
+R = TypeVar("R")
 Progress = Callable[[int], None]  # called with the number of digests just finished
 
 # Below this many units to render, or groups to make, starting processes costs more than it saves.
@@ -35,12 +42,17 @@ def _start_worker(context: Context) -> None:
     _worker_context = context
 
 
-def _render_in_worker(job: DigestJob) -> tuple[DigestParts, bytes]:
+# Units worth caching. An issue page renders in about half a millisecond, less than its cache entry
+# costs to write and read back; a kept page never renders anyway (build.py).
+CACHED_UNITS = frozenset({"email", "feed"})
+
+
+def _render_in_worker(job: DigestJob) -> tuple[DigestParts, bytes | None]:
     """Render and pack in the worker: compressing for the cache is done in parallel too, and the
     parent gets the parts as they are (bytes cross the pipe faster than the parent could unpack)."""
     assert _worker_context is not None
     parts = render_digest(job, _worker_context)
-    return parts, pack(parts)
+    return parts, pack(parts) if job.unit in CACHED_UNITS else None
 
 
 def render_digests(
@@ -53,14 +65,16 @@ def render_digests(
     progress: Progress | None = None,
 ) -> Iterator[tuple[DigestJob, DigestParts, bool]]:
     """Every job's parts in job order (keys: their cache keys), and whether each was rendered (a miss)."""
-    cached = [cache.get(key) if cache else None for key in keys]
+    cached = [
+        cache.get(key) if cache and job.unit in CACHED_UNITS else None for job, key in zip(jobs, keys, strict=True)
+    ]
     missing = [job for job, parts in zip(jobs, cached, strict=True) if parts is None]
     rendered = iter(_render(missing, context, workers))
     for job, key, parts in zip(jobs, keys, cached, strict=True):
         miss = parts is None
         if miss:
             parts, blob = next(rendered)
-            if cache:
+            if cache and job.unit in CACHED_UNITS:
                 cache.put(key, blob or pack(parts))
         if progress:
             progress(1)
@@ -73,7 +87,7 @@ def _render(jobs: list[DigestJob], context: Context, workers: int) -> Iterator[t
         return
     with _pool(workers, initializer=_start_worker, initargs=(context,)) as pool:
         chunk = max(1, min(16, len(jobs) // (workers * 8)))
-        yield from pool.map(_render_in_worker, jobs, chunksize=chunk)
+        yield from _bounded_map(pool, _render_in_worker, jobs, chunk, workers)
 
 
 # Aggregate groups hold closures over the catalog: workers get them by fork, not by pickling.
@@ -96,9 +110,28 @@ def make_groups(groups: list[Group], fragments: Fragments, workers: int) -> Iter
     _forked = (groups, fragments)
     try:
         with _pool(workers) as pool:
-            yield from pool.map(_make_in_fork, range(len(groups)), chunksize=4)
+            yield from _bounded_map(pool, _make_in_fork, list(range(len(groups))), 4, workers)
     finally:
         _forked = None
+
+
+def _run_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:
+    return [function(item) for item in chunk]
+
+
+def _bounded_map(
+    pool: ProcessPoolExecutor, function: Callable[[T], R], items: list[T], chunk: int, workers: int
+) -> Iterator[R]:
+    """pool.map, in order, but with only a few chunks in flight: Executor.map submits everything at
+    once, and finished results then wait in memory while the build writes (hundreds of MB)."""
+    chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+    pending: collections.deque = collections.deque()
+    for piece in chunks:
+        pending.append(pool.submit(_run_chunk, function, piece))
+        if len(pending) >= 2 * workers:
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
 
 
 def _can_fork() -> bool:
@@ -106,8 +139,29 @@ def _can_fork() -> bool:
     return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _pool(workers: int, **options: object) -> ProcessPoolExecutor:
+def _pool(workers: int, initializer: Callable[..., None] | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
     """Forked workers start at once and need no `if __name__ == "__main__"` in the caller's script;
     with other threads running, forkserver is the safe choice."""
     method = "fork" if _can_fork() else "forkserver"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method), **options)
+    parent = os.getpid() if method == "fork" else None  # a forkserver's workers are the server's children
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_start_child,
+        initargs=(parent, initializer, initargs),
+    )
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _start_child(parent: int | None, initializer: Callable[..., None] | None, initargs: tuple) -> None:
+    """A worker dies with the process that started it. A build killed with SIGKILL (by hand, by CI's
+    timeout, by the OOM killer) cannot shut its pool down, and its idle workers would live on for
+    ever, holding its output pipes open, so that whoever waits for the build's output waits too."""
+    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere a normal shutdown ends them
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)  # the build died before the line above ran
+    if initializer is not None:
+        initializer(*initargs)

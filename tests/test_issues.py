@@ -429,7 +429,7 @@ def test_too_big_even_with_titles_only_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "publisher.toml").write_text(config, encoding="utf-8")
     result = run_cli("build", "--config", tmp_path / "publisher.toml", "--out", tmp_path / "out")
     assert result.exit_code == 1
-    assert "big.txt:1: email issue is" in result.output and "even with titles only" in result.output
+    assert "big.txt:1: email issue is" in result.output and "even without any note" in result.output
 
 
 def test_shorten_cuts_between_words_and_never_inside_a_url() -> None:

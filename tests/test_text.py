@@ -17,7 +17,7 @@ from publisher.text import anchor_slug, has_hangul, links_in, slugify, split_lin
         ("../../etc", "etc"),
         ("a/b", "a-b"),
         ("CON", "con-tag"),
-        ("nul.txt", "nul.txt-tag"),
+        ("nul.txt", "nul-tag.txt"),  # Windows reserves `nul.anything` too
         ("...", "tag-6eae3a5b"),
     ],
 )
