@@ -2,9 +2,9 @@
 
     python bench/bench_issues.py [--digests 500] [--seed 1]
 
-The generated digests follow the seed format (FORMAT.md): 1-20 entries each, English abstracts,
-Korean commentary, a few URLs, tags from a small pool. They are written to a temporary folder and
-read by the real reader, so the issues are made exactly as `publisher build` makes them.
+The generated digests come from make_corpus.py (the seed format, with its quirks). They are written
+to a temporary folder and read by the real reader, so the issues are made exactly as `publisher
+build` makes them.
 """
 
 from __future__ import annotations
@@ -21,75 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import make_corpus  # noqa: E402
 from publisher import issues, paths  # noqa: E402
 from publisher.build import check  # noqa: E402
 from publisher.config import load_config  # noqa: E402
 from publisher.context import Context  # noqa: E402
 from publisher.templating import load_theme  # noqa: E402
-
-WORDS = [
-    "language",
-    "model",
-    "reward",
-    "policy",
-    "preference",
-    "alignment",
-    "scaling",
-    "data",
-    "mixture",
-    "token",
-    "context",
-    "attention",
-    "transformer",
-    "sparse",
-    "expert",
-    "routing",
-    "inference",
-    "decoding",
-    "search",
-    "verifier",
-    "reasoning",
-    "math",
-    "benchmark",
-    "multilingual",
-    "instruction",
-    "synthetic",
-    "feedback",
-    "diffusion",
-    "video",
-    "retrieval",
-    "embedding",
-    "pretraining",
-    "distillation",
-    "quantization",
-    "kernel",
-    "latency",
-]
-KOREAN = (
-    "흥미로운 결과네요.",
-    "이 부분은 조금 더 살펴봐야 할 것 같습니다.",
-    "결국 데이터의 구성이 핵심이라는 이야기를 하고 있네요.",
-    "Reward Model을 어떻게 학습시키는지가 중요한 문제입니다.",
-    "스케일링을 하면 이 차이가 사라지는지 궁금하네요.",
-    "벤치마크 스코어만으로는 판단하기 어렵습니다.",
-    "이전 연구(https://arxiv.org/abs/2312.08935)와 비교하면 꽤 단순한 방법입니다.",
-)
-TAGS = ("llm", "rlhf", "alignment", "math", "reasoning", "scaling-law", "moe", "video", "dataset", "수학")
-
-
-def digest_text(rng: random.Random, date: dt.date, huge: bool = False) -> str:
-    """A digest of 1-20 entries; `huge`: 40 entries with the longest abstracts and notes (trimmed to fit)."""
-    lines = [f"{date.year}년 {date.month}월 {date.day}일"]
-    for _ in range(40 if huge else rng.randint(1, 20)):
-        lines.append(" ".join(rng.choice(WORDS).capitalize() for _ in range(rng.randint(3, 10))))
-        lines.append("(" + ", ".join(f"Author {rng.randint(1, 999)}" for _ in range(rng.randint(1, 8))) + ")")
-        for _ in range(3 if huge else rng.randint(0, 3)):
-            words = " ".join(rng.choice(WORDS) for _ in range(200 if huge else rng.randint(20, 200)))
-            lines.append(words.capitalize() + ".")
-        for _ in range(5 if huge else rng.randint(1, 5)):
-            lines.append(" ".join(rng.choice(KOREAN) for _ in range(6 if huge else rng.randint(1, 6))))
-        lines.append(" ".join(f"#{tag}" for tag in rng.sample(TAGS, rng.randint(1, 3))))
-    return "\n".join(lines) + "\n"
 
 
 def time_issues(seeds: Path) -> tuple[list[float], list[int], int]:
@@ -125,13 +62,17 @@ def main() -> None:
     head = f"{'set':<12}{'issues':>7}{'mean ms':>9}{'median':>9}{'p95':>9}{'max':>9}"
     print(head + f"{'mean KB':>10}{'max KB':>10}{'trimmed':>9}")
     print(row("seeds", *time_issues(ROOT / "seeds")))
-    rng = random.Random(args.seed)
-    for name, count, huge in (("generated", args.digests, False), ("huge (40)", 10, True)):
-        with tempfile.TemporaryDirectory() as folder:
-            for n in range(count):
-                date = dt.date(2020, 1, 1) + dt.timedelta(days=n)
-                (Path(folder) / f"{date.isoformat()}.txt").write_text(digest_text(rng, date, huge), encoding="utf-8")
-            print(row(name, *time_issues(Path(folder))))
+    with tempfile.TemporaryDirectory() as folder:
+        make_corpus.make_corpus(args.digests, Path(folder), args.seed)
+        print(row("generated", *time_issues(Path(folder))))
+    rng, tags = random.Random(args.seed), make_corpus.tag_names()
+    with tempfile.TemporaryDirectory() as folder:
+        for n in range(10):  # 40 long entries each: shortened to fit under [email] max_bytes
+            date = dt.date(2020, 1, 1) + dt.timedelta(days=n)
+            (Path(folder) / f"{date.isoformat()}.txt").write_bytes(
+                make_corpus.digest(rng, date, tags, [1.0] * len(tags), 40)
+            )
+        print(row("huge (40)", *time_issues(Path(folder))))
 
 
 if __name__ == "__main__":

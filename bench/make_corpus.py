@@ -183,8 +183,11 @@ def entry(rng: random.Random, tags: list[str], weights: list[float], first: bool
     return lines
 
 
-def digest(rng: random.Random, date: dt.date, tags: list[str], weights: list[float]) -> bytes:
-    count = min(20, 1 + int(rng.expovariate(1 / 2.5)))
+def digest(
+    rng: random.Random, date: dt.date, tags: list[str], weights: list[float], entries: int | None = None
+) -> bytes:
+    """One digest's bytes; `entries` fixes the number of entries (default: 1-20, mean about 3)."""
+    count = entries or min(20, 1 + int(rng.expovariate(1 / 2.5)))
     lines = [f"{date.year}년 {date.month}월 {date.day}일"]
     for index in range(count):
         lines += entry(rng, tags, weights, index == 0, index == count - 1)

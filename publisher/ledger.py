@@ -18,10 +18,9 @@ and IMMEDIATE transactions serialise the writers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-from .subscribers import now, open_database, transaction
+from .subscribers import Database, now, transaction
 
 State = Literal["pending", "sent", "failed"]
 
@@ -37,18 +36,8 @@ class Record:
     updated: str
 
 
-class Ledger:
-    def __init__(self, path: Path) -> None:
-        self.connection = open_database(path)
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class Ledger(Database):
+    """The send ledger, in the subscriber database."""
 
     def records(self, issue: str) -> dict[str, Record]:
         """Every record of one issue, by subscriber key."""

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -80,6 +81,23 @@ def open_database(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError as error:
         raise SendError(Diagnostic(shown, None, f"not a usable subscriber database: {error}")) from None
     return connection
+
+
+class Database:
+    """One connection to the store, closed on leaving a `with` block (Store and Ledger share it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.connection = open_database(path)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @contextmanager
@@ -150,21 +168,8 @@ class ImportReport:
     skipped: tuple[Diagnostic, ...] = field(default=())  # bad rows left out with --skip-invalid
 
 
-class Store:
+class Store(Database):
     """Subscribers and the suppression list, over one connection."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.connection = open_database(path)
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def subscribers(self) -> list[Subscriber]:
         rows = self.connection.execute("SELECT address, name, tags FROM subscribers ORDER BY key")
