@@ -35,13 +35,6 @@ class Theme:
 
     files: tuple[tuple[str, bytes], ...]
 
-    @functools.cached_property
-    def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        for name, data in self.files:
-            digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-        return digest.hexdigest()
-
     @functools.lru_cache(maxsize=64)  # noqa: B019 - themes live for a build; few distinct arguments
     def fingerprint_of(self, uses: tuple[str, ...]) -> str:
         """The fingerprint of what renders with these templates (or folders, ending in '/') read:
