@@ -166,14 +166,8 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
 
 def _group(key: str, template: str, page: Callable[[], Output]) -> Group:
     """A group of one page, made only when the build needs it."""
-    return Group(key, (), lambda _: [page()], PAGE_TEMPLATES[template])
-
-
-_LAYOUT = ("site/base.html", "site/_macros.html")
-# The theme files each page renders with: editing one remakes only the pages that use it.
-PAGE_TEMPLATES = {
-    name: (*_LAYOUT, name) for name in ("site/home.html", "site/issue.html", "site/tags.html", "site/tag.html")
-}
+    # The build keys it by this template and all it extends, includes or imports (Theme.closure).
+    return Group(key, (), lambda _: [page()], (template,))
 
 
 def by_count(tags: tuple[TagSummary, ...]) -> list[TagSummary]:

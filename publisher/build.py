@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from .errors import Diagnostic, SourceError
 from .model import Digest
 from .output import Group, group_key
 from .parse import parse_sources
+from .records import read_json, write_json
 from .render import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
 from .sources import read_sources
 from .templating import load_theme
@@ -145,7 +144,7 @@ class _Run:
             (job.unit, job.digest.date): job_key(job, context, self.shared, self.content[job.digest.date])
             for job in self.jobs
         }
-        self.written = _read_groups(self.groups_path) if reuse else {}
+        self.written = read_json(self.groups_path) if reuse else {}
         self.groups: dict[str, list[str]] = {}
         self.fragments: dict[dt.date, tuple[str, ...]] = {}
         self.todo_groups: list[tuple[str, Group]] = []
@@ -161,7 +160,7 @@ class _Run:
             for job in self.jobs
             if (job.digest.date in needed if job.unit == "feed" else not self._keep(self._key(job)))
         ]
-        if self.cache and any(job.unit == "email" for job in todo):
+        if any(job.unit == "email" for job in todo):
             self._prepare_email()
         done = [0]
 
@@ -187,13 +186,15 @@ class _Run:
             self.groups[key] = [output.relpath for output in outputs]
 
     def _prepare_email(self) -> None:
-        """Inline the email template once a build, or take it from the cache: then rendering a
-        single issue (one digest added) needs no premailer at all."""
+        """Inline the email template once a build, here rather than in every worker, or take it from
+        the cache: then rendering a single issue (one digest added) needs no premailer at all."""
         from .issues import prepare_email
 
-        assert self.cache is not None
-        key = group_key("email-template", self.shared, theme_key(self.context, UNITS["email"]))
-        prepared = self.cache.prepared(key, lambda: prepare_email(self.context))
+        if self.cache is None:
+            prepared = prepare_email(self.context)
+        else:
+            key = group_key("email-template", self.shared, theme_key(self.context, UNITS["email"]))
+            prepared = self.cache.prepared(key, lambda: prepare_email(self.context))
         self.context = dataclasses.replace(self.context, prepared=prepared)
 
     def _aggregate_groups(self) -> list[tuple[str, Group]]:
@@ -204,7 +205,7 @@ class _Run:
         """Keep what this build used: cache entries of its digests, and which files each group made."""
         assert self.cache is not None
         self.cache.close(keep=set(self.job_keys.values()))
-        _write_json(self.groups_path, self.groups)
+        write_json(self.groups_path, self.groups)
 
     def forget(self) -> None:
         """After a failed build: keep what was rendered (it is correct), record nothing else."""
@@ -257,26 +258,10 @@ def _groups_path(config: Config) -> Path:
     return config.paths.cache / f"groups-{_out_id(config)}.json"
 
 
-def _read_groups(path: Path) -> dict[str, list[str]]:
-    """A missing or damaged record only costs time: every group is made again."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-
-
 LAST_BUILD = "last-build.json"
 
 
 def _record(config: Config, report: WriteReport) -> None:
     """What the last build changed, for `publisher ping` (WebSub) and people who wonder."""
     record = {"out": str(config.paths.out), "added": report.added, "changed": report.changed, "removed": report.removed}
-    _write_json(config.paths.cache / LAST_BUILD, record)
+    write_json(config.paths.cache / LAST_BUILD, record)

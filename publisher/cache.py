@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import os
 import pickle
 import sqlite3
 import zlib
@@ -26,6 +25,7 @@ from .config import Paths
 from .context import Context, Prepared
 from .output import group_key
 from .parse import Parsed, parse_digest
+from .records import write_atomically
 from .render import DigestJob, DigestParts
 
 _FORMAT = b"publisher-cache-1\n"
@@ -151,7 +151,7 @@ class ParseCache:
 
     def __exit__(self, *exc: object) -> None:
         if self.used.keys() != self.known.keys():
-            _write_atomically(self.path, _FORMAT + pickle.dumps(self.used, protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomically(self.path, _FORMAT + pickle.dumps(self.used, protocol=pickle.HIGHEST_PROTOCOL))
 
     def parse(self, data: bytes, path: str) -> Parsed:
         key = group_key(code_fingerprint(), path, hashlib.sha256(data).hexdigest())
@@ -160,10 +160,3 @@ class ParseCache:
             parsed = parse_digest(data, path)  # raises for a bad digest: errors are never cached
         self.used[key] = parsed
         return parsed
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)  # a reader sees the whole file or the old one

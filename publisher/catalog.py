@@ -1,4 +1,4 @@
-"""All digests together: their order, the tag index, neighbours, and the checks across files."""
+"""All digests together: their order, the tag index, and the checks across files."""
 
 from __future__ import annotations
 
@@ -23,14 +23,6 @@ class TagSummary:
 class Catalog:
     digests: tuple[Digest, ...]  # newest first
     tags: tuple[TagSummary, ...]  # by slug
-
-    def older(self, digest: Digest) -> Digest | None:
-        index = self.digests.index(digest)
-        return self.digests[index + 1] if index + 1 < len(self.digests) else None
-
-    def newer(self, digest: Digest) -> Digest | None:
-        index = self.digests.index(digest)
-        return self.digests[index - 1] if index > 0 else None
 
     def with_tag(self, tag: Tag) -> tuple[Digest, ...]:
         """The digests carrying a tag, newest first (from the tag index, not a scan)."""

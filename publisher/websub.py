@@ -20,8 +20,6 @@ the edges.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,6 +31,7 @@ from . import __version__, paths
 from .build import LAST_BUILD
 from .errors import Diagnostic, PublisherError, shown_path
 from .model import Tag
+from .records import read_json, write_json
 
 RECORD = "websub.json"
 TIMEOUT = 10.0  # seconds for each request to the hub
@@ -190,7 +189,7 @@ def ping(
     feeds = read_feeds(out, paths.Urls(base_url))
     if not feeds:
         raise PublisherError(Diagnostic(shown_path(out), None, "no feeds here: run `publisher build` first"))
-    records = _read_json(cache / RECORD, shown_path(cache / RECORD))
+    records = read_json(cache / RECORD)  # none, or damaged: fall back to the last build
     announced = records.get(hub)
     chosen = plan(feeds, announced, read_last_build(cache, out), everything=everything)
     if on_plan:
@@ -206,7 +205,7 @@ def ping(
                 break  # the hub is unreachable: asking again for every feed would only wait out more timeouts
         delivered = [answer.url for answer in answers if answer.ok]
         records[hub] = updated_record(announced, chosen, feeds, delivered)
-        _write_json(cache / RECORD, records)
+        write_json(cache / RECORD, records)
     return PingReport(hub, chosen, tuple(answers), 0 if dry_run else len(chosen.announce) - len(answers))
 
 
@@ -224,26 +223,7 @@ def read_feeds(out: Path, urls: paths.Urls) -> list[Feed]:
 
 def read_last_build(cache: Path, out: Path) -> tuple[str, ...] | None:
     """What the last build added or changed, when that build wrote this output folder."""
-    record = _read_json(cache / LAST_BUILD, shown_path(cache / LAST_BUILD))
+    record = read_json(cache / LAST_BUILD)
     if not record or Path(record.get("out", "")).resolve() != out.resolve():
         return None
     return tuple(record.get("added", ())) + tuple(record.get("changed", ()))
-
-
-def _read_json(path: Path, shown: str) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise PublisherError(Diagnostic(shown, None, f"cannot read (delete it to start afresh): {error}")) from None
-    if not isinstance(data, dict):
-        raise PublisherError(Diagnostic(shown, None, "not a JSON object (delete it to start afresh)"))
-    return data
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temporary, path)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
-import json
 import os
 import posixpath
 import shutil
@@ -29,6 +28,7 @@ from pathlib import Path
 from . import paths
 from .errors import Diagnostic, OutputError, shown_path
 from .output import Output
+from .records import read_json, write_json
 
 _MARKER_TEXT = b"This folder is written by publisher build; files not made by the build are removed.\n"
 
@@ -101,7 +101,7 @@ class Writer:
             recover(self.out_dir)
             _refuse_foreign(self.out_dir)
         self._current = _existing_files(self.out_dir)
-        self._manifest = _read_manifest(self.manifest_path)
+        self._manifest = read_json(self.manifest_path)
 
     def __enter__(self) -> Writer:
         return self
@@ -159,13 +159,13 @@ class Writer:
                 self._prune_staging()
             retired = _swap_in(self._staging, self.out_dir)  # renames keep each file's stat
             if retired is not None and self.manifest_path is not None:
-                _write_manifest(_spare_manifest(self.manifest_path), self._manifest)
+                write_json(_spare_manifest(self.manifest_path), self._manifest)
                 os.replace(retired, _spare(self.out_dir))
             elif retired is not None:
                 shutil.rmtree(retired)
         self.discard()
         if not self.dry_run and self.manifest_path is not None:
-            _write_manifest(self.manifest_path, self._new_manifest)
+            write_json(self.manifest_path, self._new_manifest)
         return report
 
     def discard(self) -> None:
@@ -202,7 +202,7 @@ class Writer:
         if self._carried is None:
             return
         spare = _spare(self.out_dir)
-        recycled = _read_manifest(_spare_manifest(self.manifest_path)) if self.manifest_path else {}
+        recycled = read_json(_spare_manifest(self.manifest_path)) if self.manifest_path else {}
         if spare.is_dir() and recycled:
             os.replace(spare, self._staging)  # from here, a crash leaves a staging folder: deleted later
             self._recycled = recycled
@@ -356,22 +356,6 @@ def _existing_files(out_dir: Path) -> dict[str, str]:
                 else:
                     found[relpath] = entry.path
     return found
-
-
-def _read_manifest(path: Path | None) -> dict[str, list]:
-    """A missing or damaged manifest only costs time: files are then compared byte by byte."""
-    try:
-        data = json.loads(path.read_bytes()) if path else {}
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_manifest(path: Path, manifest: dict[str, list]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _refuse_foreign(out_dir: Path) -> None:

@@ -18,6 +18,7 @@ from publisher.catalog import Catalog, make_catalog
 from publisher.config import Config, load_config
 from publisher.context import Context
 from publisher.parse import parse_digest
+from publisher.render import digest_jobs
 from publisher.templating import load_theme
 
 from .conftest import ROOT, SEEDS, run_cli
@@ -177,9 +178,9 @@ def test_issue_page_puts_commentary_first_and_links_its_neighbours(built: Path, 
             for tag in entry.tags:
                 assert f'href="../../{paths.tag_page(tag)}"' in section
         neighbours = {attrs.get("rel"): resolve(relpath, href)[0] for t, href, attrs in page.links if attrs.get("rel")}
-        older, newer = catalog.older(digest), catalog.newer(digest)
-        assert neighbours.get("prev") == (paths.issue_page(older.date) if older else None)
-        assert neighbours.get("next") == (paths.issue_page(newer.date) if newer else None)
+        job = next(j for j in digest_jobs(catalog) if j.unit == "page" and j.digest == digest)
+        assert neighbours.get("prev") == (paths.issue_page(job.older) if job.older else None)
+        assert neighbours.get("next") == (paths.issue_page(job.newer) if job.newer else None)
 
 
 def test_tags_page_lists_tags_by_count_with_feeds_and_opml(built: Path, catalog: Catalog) -> None:
@@ -226,13 +227,8 @@ def test_index_and_tag_pages_are_paginated_newest_first() -> None:
     context = Context(config, load_theme())
     catalog = _generated_catalog(7)
     outputs = archive.render_site(catalog, context)
-    outputs += [
-        o
-        for d in catalog.digests
-        for o in archive.render_issue_page(
-            d, getattr(catalog.older(d), "date", None), getattr(catalog.newer(d), "date", None), context
-        )
-    ]
+    pages = [job for job in digest_jobs(catalog) if job.unit == "page"]
+    outputs += [o for job in pages for o in archive.render_issue_page(job.digest, job.older, job.newer, context)]
     files = {o.relpath: o.data for o in outputs}
     assert {"index.html", "page/2/index.html", "page/3/index.html"} <= set(files)
     assert "page/4/index.html" not in files

@@ -7,6 +7,7 @@ import pytest
 from publisher.catalog import make_catalog
 from publisher.errors import SourceError
 from publisher.parse import parse_digest
+from publisher.render import digest_jobs
 
 
 def digest(text: str, path: str = "x.txt"):
@@ -19,9 +20,8 @@ def test_newest_first_with_neighbours_and_tag_index():
     c = digest("2024-01-02\nD\n#other\n", "c.txt")
     catalog = make_catalog([a, b, c])
     assert [d.date.day for d in catalog.digests] == [3, 2, 1]
-    newest, middle, oldest = catalog.digests
-    assert (catalog.newer(newest), catalog.older(newest)) == (None, middle)
-    assert catalog.older(oldest) is None
+    neighbours = [(job.older, job.newer) for job in digest_jobs(catalog) if job.unit == "page"]
+    assert [tuple(d.day if d else None for d in pair) for pair in neighbours] == [(2, None), (1, 3), (None, 2)]
     summaries = {s.tag.slug: s for s in catalog.tags}
     assert list(summaries) == ["math", "other", "rlhf"]
     assert summaries["math"].count == 3
