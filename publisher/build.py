@@ -148,6 +148,7 @@ class _Run:
         self.groups: dict[str, list[str]] = {}
         self.fragments: dict[dt.date, tuple[str, ...]] = {}
         self.todo_groups: list[tuple[str, Group]] = []
+        self.staging: Path | None = None  # set when workers write new files into staging themselves
         self.rendered = 0
 
     def render(self) -> None:
@@ -162,6 +163,8 @@ class _Run:
         ]
         if any(job.unit == "email" for job in todo):
             self._prepare_email()
+        # A first build: every file is new, so workers write them into staging themselves.
+        self.staging = self.writer.fresh_staging() if self.workers > 1 else None
         done = [0]
 
         def advance(count: int) -> None:
@@ -179,7 +182,7 @@ class _Run:
         """Make the feeds and pages whose groups were not kept."""
         if self.progress:
             self.progress("feeds and pages", 0, 0)
-        made = make_groups([group for _, group in self.todo_groups], self.fragments, self.workers)
+        made = make_groups([group for _, group in self.todo_groups], self.fragments, self.workers, self.staging)
         for (key, _), outputs in zip(self.todo_groups, made, strict=True):
             for output in outputs:
                 self.writer.add(output)
@@ -224,7 +227,7 @@ class _Run:
     def _parts(self, todo: list[DigestJob], progress: Callable[[int], None] | None = None) -> Iterator[DigestParts]:
         keys = [self._key(job) for job in todo]
         for job, parts, miss in render_digests(
-            todo, keys, self.context, workers=self.workers, cache=self.cache, progress=progress
+            todo, keys, self.context, workers=self.workers, cache=self.cache, progress=progress, staging=self.staging
         ):
             self.rendered += miss
             if job.unit == "feed":

@@ -15,12 +15,14 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 from .cache import PartsCache, pack
 from .context import Context
 from .output import Fragments, Group, Output
 from .render import DigestJob, DigestParts, render_digest
+from .writer import Staged, stage
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -37,9 +39,12 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _start_worker(context: Context) -> None:
-    global _worker_context
-    _worker_context = context
+_worker_staging: Path | None = None  # set when workers write their outputs themselves
+
+
+def _start_worker(context: Context, staging: Path | None) -> None:
+    global _worker_context, _worker_staging
+    _worker_context, _worker_staging = context, staging
 
 
 # Units worth caching. An issue page renders in about half a millisecond, less than its cache entry
@@ -52,7 +57,10 @@ def _render_in_worker(job: DigestJob) -> tuple[DigestParts, bytes | None]:
     parent gets the parts as they are (bytes cross the pipe faster than the parent could unpack)."""
     assert _worker_context is not None
     parts = render_digest(job, _worker_context)
-    return parts, pack(parts) if job.unit in CACHED_UNITS else None
+    blob = pack(parts) if job.unit in CACHED_UNITS else None
+    if _worker_staging is not None:
+        parts = DigestParts(tuple(stage(_worker_staging, output) for output in parts.outputs), parts.fragments)
+    return parts, blob
 
 
 def render_digests(
@@ -63,13 +71,17 @@ def render_digests(
     workers: int,
     cache: PartsCache | None,
     progress: Progress | None = None,
+    staging: Path | None = None,
 ) -> Iterator[tuple[DigestJob, DigestParts, bool]]:
-    """Every job's parts in job order (keys: their cache keys), and whether each was rendered (a miss)."""
+    """Every job's parts in job order (keys: their cache keys), and whether each was rendered (a miss).
+
+    With `staging` (a fresh staging folder), workers write the outputs there themselves and the parts
+    carry `Staged` records in their place."""
     cached = [
         cache.get(key) if cache and job.unit in CACHED_UNITS else None for job, key in zip(jobs, keys, strict=True)
     ]
     missing = [job for job, parts in zip(jobs, cached, strict=True) if parts is None]
-    rendered = iter(_render(missing, context, workers))
+    rendered = iter(_render(missing, context, workers, staging))
     for job, key, parts in zip(jobs, keys, cached, strict=True):
         miss = parts is None
         if miss:
@@ -81,33 +93,39 @@ def render_digests(
         yield job, parts, miss
 
 
-def _render(jobs: list[DigestJob], context: Context, workers: int) -> Iterator[tuple[DigestParts, bytes | None]]:
+def _render(
+    jobs: list[DigestJob], context: Context, workers: int, staging: Path | None
+) -> Iterator[tuple[DigestParts, bytes | None]]:
     if workers <= 1 or len(jobs) < MIN_PARALLEL:
         yield from ((render_digest(job, context), None) for job in jobs)
         return
-    with _pool(workers, initializer=_start_worker, initargs=(context,)) as pool:
+    with _pool(workers, initializer=_start_worker, initargs=(context, staging)) as pool:
         chunk = max(1, min(16, len(jobs) // (workers * 8)))
         yield from _bounded_map(pool, _render_in_worker, jobs, chunk, workers)
 
 
 # Aggregate groups hold closures over the catalog: workers get them by fork, not by pickling.
-_forked: tuple[list[Group], Fragments] | None = None
+_forked: tuple[list[Group], Fragments, Path | None] | None = None
 
 
-def _make_in_fork(index: int) -> list[Output]:
+def _make_in_fork(index: int) -> list[Output] | list[Staged]:
     assert _forked is not None
-    groups, fragments = _forked
-    return groups[index].make(fragments)
+    groups, fragments, staging = _forked
+    outputs = groups[index].make(fragments)
+    return outputs if staging is None else [stage(staging, output) for output in outputs]
 
 
-def make_groups(groups: list[Group], fragments: Fragments, workers: int) -> Iterator[list[Output]]:
+def make_groups(
+    groups: list[Group], fragments: Fragments, workers: int, staging: Path | None = None
+) -> Iterator[list[Output] | list[Staged]]:
     """Each group's outputs, in order; in forked workers when that is safe (no other thread runs in
-    this process, as under `publisher serve`, and the system can fork), else one after another."""
+    this process, as under `publisher serve`, and the system can fork), else one after another.
+    With `staging`, forked workers write the outputs there and return `Staged` records."""
     global _forked
     if workers <= 1 or len(groups) < MIN_PARALLEL_GROUPS or not _can_fork():
         yield from (group.make(fragments) for group in groups)
         return
-    _forked = (groups, fragments)
+    _forked = (groups, fragments, staging)
     try:
         with _pool(workers) as pool:
             yield from _bounded_map(pool, _make_in_fork, list(range(len(groups))), 4, workers)

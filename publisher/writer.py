@@ -109,7 +109,23 @@ class Writer:
     def __exit__(self, *exc: object) -> None:
         self.discard()
 
-    def add(self, output: Output) -> None:
+    def fresh_staging(self) -> Path | None:
+        """The staging folder, for workers to write new files into directly, when every output is
+        new (nothing in out/ to compare with or keep: a first build). None otherwise."""
+        if self.dry_run or self._current or self._carried is None or self._seen:
+            return None
+        spare = _spare(self.out_dir)
+        if spare.exists():
+            shutil.rmtree(spare)  # files written straight in must never land on an old tree
+        self._stage()
+        return self._staging
+
+    def add(self, output: Output | Staged) -> None:
+        if isinstance(output, Staged):
+            self._claim(output.relpath)
+            self._added.append(output.relpath)
+            self._new_manifest[output.relpath] = list(output.entry)
+            return
         path, data = output.relpath, output.data
         self._claim(path)
         digest = hashlib.sha256(data).hexdigest()
@@ -272,6 +288,23 @@ class Writer:
 
 
 _TEMPORARY = ".publisher-tmp"
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An output a worker process already wrote into a fresh staging folder (see Writer.fresh_staging):
+    the parent takes the record instead of the bytes, so it neither receives, hashes nor writes them."""
+
+    relpath: str
+    entry: tuple  # the manifest entry: size, modification time, SHA-256, inode
+
+
+def stage(staging: Path, output: Output) -> Staged:
+    """Write one output into a fresh staging folder (in a worker); what Writer.add then records."""
+    target = staging / output.relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(output.data)
+    return Staged(output.relpath, tuple(_entry(target, hashlib.sha256(output.data).hexdigest())))
 
 
 def _entry(path: Path | str, digest: str) -> list:

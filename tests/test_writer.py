@@ -127,3 +127,21 @@ def test_a_staging_folder_left_by_a_killed_build_is_deleted_not_used(tmp_path: P
     (tmp_path / ".out.staging" / "a.txt").write_bytes(b"half")
     write_outputs([Output("a.txt", b"A2")], out, manifest)
     assert tree(out)["a.txt"] == b"A2" and not (tmp_path / ".out.staging").exists()
+
+
+def test_files_staged_by_workers_are_adopted_like_written_ones(tmp_path: Path):
+    from publisher.writer import Writer, stage
+
+    out, manifest = tmp_path / "out", tmp_path / "cache" / "manifest.json"
+    with Writer(out, manifest) as writer:
+        staging = writer.fresh_staging()
+        assert staging is not None  # a first build: every file is new
+        writer.add(stage(staging, Output("issues/a/index.html", b"A")))  # as a worker does
+        writer.add(Output("b.txt", b"B"))
+        report = writer.commit()
+    assert report.added == (".publisher-out", "b.txt", "issues/a/index.html")
+    assert tree(out)["issues/a/index.html"] == b"A"
+    with Writer(out, manifest) as writer:
+        assert writer.fresh_staging() is None  # out/ has files now: compare and keep instead
+        assert writer.keep_all(["issues/a/index.html", "b.txt"])  # the staged file's record is true
+        assert writer.commit().written == ()
