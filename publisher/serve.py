@@ -1,8 +1,9 @@
 """`publisher serve`: build once, serve the output folder over HTTP, rebuild when an input changes.
 
 Inputs are watched by polling (no extra dependency, works on every file system): a snapshot of
-every digest, theme file and the config file (modification time and size) is compared with the
-previous one every half second. A rebuild is a full `build()`: the writer swaps the output folder
+every digest, theme file and the config file (modification time and size; and the content of a
+file modified in the last seconds, see `snapshot`) is compared with the previous one every half
+second. A rebuild is a full `build()`: the writer swaps the output folder
 in one step and skips files whose bytes did not change, so there is no partial-rebuild logic to
 get wrong. The server resolves each request against the output folder's path, so it always
 serves one complete build; when a rebuild fails nothing is written and the last good build stays.
@@ -11,6 +12,7 @@ serves one complete build; when a rebuild fails nothing is written and the last 
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
 import time
 import traceback
@@ -32,7 +34,11 @@ from .templating import default_theme_dir
 POLL_SECONDS = 0.5
 NO_CONFIG = "(defaults)"  # Config.source when no file was read
 
-Snapshot = dict[Path, tuple[int, int]]  # file → (modification time in ns, size)
+Snapshot = dict[Path, tuple[int, int, str]]  # file → (modification time in ns, size, content hash or "")
+
+# A file modified this recently may be modified again within the same tick of the file system's
+# clock, keeping its time (and often its size): such files are compared by content too.
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -70,21 +76,37 @@ def watched_files(config: Config) -> list[Path]:
 
 def snapshot(config: Config) -> Snapshot:
     taken: Snapshot = {}
+    now = time.time_ns()
     for path in watched_files(config):
         try:
             stat = path.stat()
+            content = _content(path) if now - stat.st_mtime_ns < RACY_NS else ""
         except FileNotFoundError:
             continue  # deleted while we looked
-        taken[path] = (stat.st_mtime_ns, stat.st_size)
+        taken[path] = (stat.st_mtime_ns, stat.st_size, content)
     return taken
+
+
+def _content(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def changes(config: Config, before: Snapshot) -> tuple[Changes, Snapshot]:
     """What changed in the inputs since the snapshot `before`, and the snapshot to compare with next."""
     after = snapshot(config)
+
+    def modified(path: Path) -> bool:
+        (old_time, old_size, old_content), (time_ns, size, content) = before[path], after[path]
+        if (old_time, old_size) != (time_ns, size):
+            return True
+        try:  # recently modified when `before` was taken: compare the contents
+            return bool(old_content) and old_content != (content or _content(path))
+        except FileNotFoundError:
+            return True
+
     found = Changes(
         added=tuple(sorted(after.keys() - before.keys())),
-        modified=tuple(sorted(p for p in after.keys() & before.keys() if after[p] != before[p])),
+        modified=tuple(sorted(p for p in after.keys() & before.keys() if modified(p))),
         removed=tuple(sorted(before.keys() - after.keys())),
     )
     return found, after

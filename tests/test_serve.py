@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from publisher import serve
 from publisher.config import Config
 from publisher.serve import Changes, changes, reloader, snapshot, watched_files
 from publisher.templating import default_theme_dir
@@ -73,6 +74,24 @@ def test_changes_names_added_changed_and_removed_files(inputs: Config, tmp_path:
     assert found.touches(tmp_path / "publisher.toml")
     assert "  added " in found.lines()[0] and found.lines()[0].endswith("b.txt")
     # Compared with the new snapshot, nothing is left to report.
+    assert not changes(inputs, after)[0]
+
+
+@pytest.mark.parametrize("seen_late", [False, True], ids=["next-poll", "after-a-long-rebuild"])
+def test_a_rewrite_within_one_clock_tick_is_seen(
+    inputs: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seen_late: bool
+) -> None:
+    """Saved twice within one tick of the file system's clock, with the same size: the time and size
+    stay the same, the content does not."""
+    config = tmp_path / "publisher.toml"
+    stat = config.stat()
+    before = snapshot(inputs)
+    config.write_text("[web]\npage_size = 10\n", encoding="utf-8")  # as long as "= 30"
+    os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    if seen_late:  # the next snapshot comes when the file no longer counts as recently modified
+        monkeypatch.setattr(serve, "RACY_NS", 0)
+    found, after = changes(inputs, before)
+    assert found == Changes(modified=(config,))
     assert not changes(inputs, after)[0]
 
 
