@@ -13,9 +13,12 @@ one line, "…외 N편은 웹에서 보기", links the rest on the issue's web p
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import json
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -89,13 +92,26 @@ def render_issue(digest: Digest, context: Context) -> list[Output]:
         return []  # a digest with a date and no notes (the reader warns): nothing to mail
     issue = build_issue(digest, context)
     whole = assemble.personalise(issue, None, issue.unsubscribe_url)
-    eml = message.to_bytes(message.compose(issue.envelope, whole.text, whole.html))
     return [
         Output(paths.email(digest.date, "html"), whole.html.encode("utf-8")),
         Output(paths.email(digest.date, "txt"), whole.text.encode("utf-8")),
-        Output(paths.email(digest.date, "eml"), eml),
         Output(paths.send_manifest(digest.date), issue.manifest().encode("utf-8")),
+        _eml(digest.date, issue.envelope, whole.text, whole.html),
     ]
+
+
+def _eml(date: dt.date, envelope: message.Envelope, text: str, html: str) -> Output:
+    return Output(paths.email(date, "eml"), message.compose(envelope, text, html))
+
+
+def eml_again(date: dt.date, outputs: Iterable[Output]) -> Output:
+    """The issue's .eml composed again from its other files (the HTML, the text, the send manifest):
+    the same bytes, as the files hold the whole issue (tests/test_issues.py). The cache keeps those
+    files and not the .eml, see render.py."""
+    files = {output.relpath: output.data for output in outputs}
+    envelope = message.Envelope.from_json(json.loads(files[paths.send_manifest(date)])["envelope"])
+    text, html = (files[paths.email(date, ext)].decode("utf-8") for ext in ("txt", "html"))
+    return _eml(date, envelope, text, html)
 
 
 def build_issue(digest: Digest, context: Context, *, inline_each: bool = False) -> BuiltIssue:

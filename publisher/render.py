@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from . import archive, feeds
+from . import archive, feeds, paths
 from .catalog import Catalog
 from .context import Context
 from .model import Digest
@@ -67,6 +67,25 @@ def render_digest(job: DigestJob, context: Context) -> DigestParts:
     if job.unit == "page":
         return DigestParts(tuple(archive.render_issue_page(job.digest, job.older, job.newer, context)))
     return DigestParts((), feeds.entry_fragments(job.digest, context))
+
+
+def cached_form(job: DigestJob, parts: DigestParts) -> DigestParts:
+    """What the cache keeps of a unit: all of it but an email's .eml, which `from_cache` composes
+    again from the other files. Composing costs less than keeping: the .eml is half the bytes of
+    an issue and, in base64, compresses worst."""
+    if job.unit != "email":
+        return parts
+    eml = paths.email(job.digest.date, "eml")
+    return DigestParts(tuple(output for output in parts.outputs if output.relpath != eml), parts.fragments)
+
+
+def from_cache(job: DigestJob, parts: DigestParts) -> DigestParts:
+    """A unit's parts from what the cache kept (see `cached_form`)."""
+    if job.unit != "email" or not parts.outputs:
+        return parts
+    from . import issues
+
+    return DigestParts((*parts.outputs, issues.eml_again(job.digest.date, parts.outputs)), parts.fragments)
 
 
 def content_key(digest: Digest) -> str:

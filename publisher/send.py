@@ -150,7 +150,7 @@ def personal_copy(issue: BuiltIssue, job: Job, secret: str) -> bytes:
     copy = assemble.personalise(issue, job.topics, url)
     message_id = personal_message_id(issue, subscriber)
     envelope = assemble.with_envelope(issue, copy, subscriber.address, message_id, url, to_name=subscriber.name)
-    return message.to_bytes(message.compose(envelope, copy.text, copy.html))
+    return message.compose(envelope, copy.text, copy.html)
 
 
 def plan(

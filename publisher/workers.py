@@ -21,7 +21,7 @@ from typing import TypeVar
 from .cache import PartsCache, pack
 from .context import Context
 from .output import Fragments, Group, Output
-from .render import DigestJob, DigestParts, render_digest
+from .render import DigestJob, DigestParts, cached_form, from_cache, render_digest
 from .writer import Staged, stage
 
 T = TypeVar("T")
@@ -57,7 +57,7 @@ def _render_in_worker(job: DigestJob) -> tuple[DigestParts, bytes | None]:
     parent gets the parts as they are (bytes cross the pipe faster than the parent could unpack)."""
     assert _worker_context is not None
     parts = render_digest(job, _worker_context)
-    blob = pack(parts) if job.unit in CACHED_UNITS else None
+    blob = pack(cached_form(job, parts)) if job.unit in CACHED_UNITS else None
     if _worker_staging is not None:
         parts = DigestParts(tuple(stage(_worker_staging, output) for output in parts.outputs), parts.fragments)
     return parts, blob
@@ -77,9 +77,7 @@ def render_digests(
 
     With `staging` (a fresh staging folder), workers write the outputs there themselves and the parts
     carry `Staged` records in their place."""
-    cached = [
-        cache.get(key) if cache and job.unit in CACHED_UNITS else None for job, key in zip(jobs, keys, strict=True)
-    ]
+    cached = [_cached(cache, job, key) for job, key in zip(jobs, keys, strict=True)]
     missing = [job for job, parts in zip(jobs, cached, strict=True) if parts is None]
     rendered = iter(_render(missing, context, workers, staging))
     for job, key, parts in zip(jobs, keys, cached, strict=True):
@@ -87,10 +85,19 @@ def render_digests(
         if miss:
             parts, blob = next(rendered)
             if cache and job.unit in CACHED_UNITS:
-                cache.put(key, blob or pack(parts))
+                cache.put(key, blob or pack(cached_form(job, parts)))
         if progress:
             progress(1)
         yield job, parts, miss
+
+
+def _cached(cache: PartsCache | None, job: DigestJob, key: str) -> DigestParts | None:
+    """The unit's parts from the cache; None when it does not hold them, or holds them damaged."""
+    parts = cache.get(key) if cache is not None and job.unit in CACHED_UNITS else None
+    try:
+        return None if parts is None else from_cache(job, parts)
+    except Exception:  # a damaged entry only costs the time to render it again
+        return None
 
 
 def _render(

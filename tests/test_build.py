@@ -10,7 +10,9 @@ import pytest
 
 from bench.make_corpus import make_corpus
 from publisher.build import build
+from publisher.cache import pack, unpack
 from publisher.config import load_config
+from publisher.render import DigestParts
 
 from .conftest import ROOT, SEEDS
 
@@ -105,6 +107,27 @@ def test_a_damaged_cache_only_costs_time(site: Path):
     assert report.rendered > 0 and tree(site / "out") == reference
     (cache / "parts.sqlite").write_bytes(b"garbage, not a database")
     assert tree(site / "out") == reference and run(site, "out").write.written == ()
+
+
+def test_a_new_output_folder_is_made_from_the_cache(site: Path):
+    """Nothing to keep in a new folder: every email and feed unit comes from the cache (the .eml
+    composed again from the issue's other files), only the uncached issue pages render."""
+    first = run(site, "out")
+    again = run(site, "elsewhere")
+    assert tree(site / "elsewhere") == tree(site / "out")
+    assert again.rendered == len(first.catalog.digests)
+
+
+def test_a_cache_entry_that_unpacks_but_is_incomplete_only_costs_time(site: Path):
+    run(site, "out")
+    with sqlite3.connect(site / ".publisher-cache" / "parts.sqlite") as db:
+        for key, blob in db.execute("SELECT key, data FROM parts").fetchall():
+            parts = unpack(blob)
+            kept = tuple(output for output in parts.outputs if not output.relpath.startswith("send/"))
+            db.execute("UPDATE parts SET data = ? WHERE key = ?", (pack(DigestParts(kept, parts.fragments)), key))
+    report = run(site, "elsewhere")
+    assert tree(site / "elsewhere") == tree(site / "out")
+    assert report.rendered == 2 * len(report.catalog.digests)  # the pages, and every email again
 
 
 def test_a_file_changed_by_hand_in_out_is_rebuilt_not_kept(site: Path):

@@ -274,7 +274,7 @@ def test_whole_list_copy_is_exactly_the_built_files(built: Path, digest: Digest)
     issue = BuiltIssue.from_files(html.encode(), manifest.encode())
     whole = personalise(issue, None, issue.unsubscribe_url)
     assert whole.html == html and whole.text == text
-    assert message.to_bytes(message.compose(issue.envelope, whole.text, whole.html)) == eml
+    assert message.compose(issue.envelope, whole.text, whole.html) == eml
     assert whole.subject == issue.envelope.subject
     # Following every tag of the issue is the whole issue, save for the reason line.
     every_tag = personalise(issue, [tag.name for tag in digest.tags], issue.unsubscribe_url)
@@ -314,7 +314,7 @@ def test_tag_subset_keeps_only_those_entries(built: Path) -> None:
     assert copy.subject == f"[{CONFIG.site.title}] 2024년 2월 6일 · #rlhf 노트 2편"
 
     envelope = with_envelope(issue, copy, "reader@example.org", "<2024-02-06.r1@example.com>", PERSONAL_URL)
-    parsed = parse_eml(message.to_bytes(message.compose(envelope, copy.text, copy.html)))
+    parsed = parse_eml(message.compose(envelope, copy.text, copy.html))
     assert parsed["To"] == "reader@example.org" and parsed["Subject"] == copy.subject
     assert parsed["Message-ID"] == "<2024-02-06.r1@example.com>"
     assert parsed["List-Unsubscribe"] == f"<{CONFIG.email.unsubscribe_mailto}>, <{PERSONAL_URL}>"

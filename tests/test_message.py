@@ -43,7 +43,7 @@ def parse_compat(data: bytes) -> email.message.Message:
 
 
 def compose(envelope: Envelope = ENVELOPE, text: str = TEXT, html: str = HTML) -> bytes:
-    return message.to_bytes(message.compose(envelope, text, html))
+    return message.compose(envelope, text, html)
 
 
 def test_structure_text_first_html_last_both_utf8_base64() -> None:
@@ -58,6 +58,50 @@ def test_structure_text_first_html_last_both_utf8_base64() -> None:
     assert parts[0].get_content().replace("\r\n", "\n") == TEXT
     assert parts[1].get_content().replace("\r\n", "\n") == HTML
     assert parsed.get_body(("html",)) is parts[1]
+
+
+HEADERS = """\
+From: =?utf-8?b?QUkg64W866y4IOuFuO2KuA==?= <digest@example.com>
+To: reader@example.org
+Subject: =?utf-8?b?W0FJIOuFvOusuCDrhbjtirhdIDIwMjTrhYQgN+yblCAyNeydvCDCtyA=?=
+ =?utf-8?b?64W866y4IOuFuO2KuCA27Y64?=
+Date: Thu, 25 Jul 2024 07:00:00 +0900
+Message-ID: <issue-2024-07-25@example.com>
+List-Id: =?utf-8?b?QUkg64W866y4IOuFuO2KuA==?= <digest.example.com>
+List-Unsubscribe: <mailto:unsubscribe@example.com>,
+ <{url}>
+List-Unsubscribe-Post: List-Unsubscribe=One-Click
+MIME-Version: 1.0
+Content-Type: multipart/alternative;
+ boundary="=_publisher_{boundary}"
+Content-Language: ko
+"""
+
+
+def test_header_block_is_pinned() -> None:
+    """The exact wire form: every issue's .eml and every personal copy depend on it."""
+    head = compose().split(b"\r\n\r\n", 1)[0].decode("ascii") + "\r\n"
+    boundary = parse(compose()).get_boundary().removeprefix("=_publisher_")
+    assert head == HEADERS.format(url=LONG_URL, boundary=boundary).replace("\n", "\r\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "x", "한 줄", "끝에 줄바꿈\n", "a\r\nb\rc\n\nd", "긴 줄 " * 700, TEXT],
+    ids=["empty", "one-character", "korean", "newline-at-end", "mixed-line-ends", "long-line", "long-text"],
+)
+def test_parts_are_what_the_standard_library_writes(body: str) -> None:
+    """Each part is written directly; byte for byte what the standard library's own MIME classes write."""
+    expected = []
+    for subtype in ("plain", "html"):
+        part = email.message.EmailMessage(policy=policy.default.clone(linesep="\r\n"))
+        part.set_content(body, subtype=subtype, charset="utf-8", cte="base64")
+        del part["MIME-Version"]
+        expected.append(part.as_bytes())
+    raw = compose(text=body, html=body)
+    boundary = parse(raw).get_boundary().encode()
+    body_parts = raw.split(b"--" + boundary)[1:-1]
+    assert [piece.removeprefix(b"\r\n").removesuffix(b"\r\n") for piece in body_parts] == expected
 
 
 def test_headers_read_back_exactly() -> None:
