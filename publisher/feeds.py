@@ -111,14 +111,13 @@ def _make_documents(
     from . import feedwriters  # feedgen and lxml load only when a feed is made: a no-op build needs neither
 
     items: dict[dt.date, Item] = {}
-    outputs = []
     for document in documents:
         for digest in document.digests:
             if digest.date not in items:
                 items[digest.date] = _item(digest, channel.tag, context, fragments[digest.date])
-        chosen = tuple(items[digest.date] for digest in document.digests)
-        outputs.append(Output(document.relpath, feedwriters.write(channel, document, chosen, context)))
-    return outputs
+    chosen = [(document, tuple(items[digest.date] for digest in document.digests)) for document in documents]
+    written = feedwriters.write(channel, chosen, context)
+    return [Output(document.relpath, data) for document, data in zip(documents, written, strict=True)]
 
 
 def _id(context: Context, specific: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
@@ -20,8 +21,11 @@ from .feeds import ATOM_NS, HISTORY_NS, JSON_FEED_VERSION, MEDIA_TYPES, Channel,
 from .text import xml_safe
 
 
-def write(channel: Channel, document: Document, items: tuple[Item, ...], context: Context) -> bytes:
-    return _WRITERS[document.fmt](channel, document, items, context)
+def write(channel: Channel, documents: list[tuple[Document, tuple[Item, ...]]], context: Context) -> list[bytes]:
+    """Each of a channel's documents (with its items) as bytes. The RSS and Atom documents share the
+    feedgen entry of an item: it is made once, and each format writes its own XML from it."""
+    entries: dict[str, FeedEntry] = {}
+    return [_WRITERS[document.fmt](channel, document, items, context, entries) for document, items in documents]
 
 
 class _PublisherExtension(BaseExtension):
@@ -46,7 +50,9 @@ class _PublisherExtension(BaseExtension):
         return rss
 
 
-def _feedgen(channel: Channel, document: Document, items: tuple[Item, ...], context: Context) -> FeedGenerator:
+def _feedgen(
+    channel: Channel, document: Document, items: tuple[Item, ...], context: Context, entries: dict[str, FeedEntry]
+) -> FeedGenerator:
     site = context.config.site
     fg = FeedGenerator()
     fg.register_extension("publisher", _PublisherExtension, atom=True, rss=True)
@@ -64,16 +70,23 @@ def _feedgen(channel: Channel, document: Document, items: tuple[Item, ...], cont
         fg.link(href=href, rel=rel)
     fg.link(href=channel.home_url, rel="alternate", type="text/html")  # last: RSS <link> is the last one given
     for item in items:
-        entry = fg.add_entry(order="append")  # feedgen prepends by default
-        entry.id(item.id)  # also the RSS guid, with isPermaLink="false"
-        entry.title(item.title)
-        entry.link(href=item.url, rel="alternate", type="text/html")
-        entry.published(item.published)
-        entry.updated(item.published)
-        entry.content(item.content_html, type="html")  # escaped text, never CDATA: `]]>` cannot break it
-        for name in item.categories:
-            entry.category(term=name)
+        if item.id not in entries:
+            entries[item.id] = _entry(item)
+        fg.add_entry(entries[item.id], order="append")  # feedgen prepends by default
     return fg
+
+
+def _entry(item: Item) -> FeedEntry:
+    entry = FeedEntry()
+    entry.id(item.id)  # also the RSS guid, with isPermaLink="false"
+    entry.title(item.title)
+    entry.link(href=item.url, rel="alternate", type="text/html")
+    entry.published(item.published)
+    entry.updated(item.published)
+    entry.content(item.content_html, type="html")  # escaped text, never CDATA: `]]>` cannot break it
+    for name in item.categories:
+        entry.category(term=name)
+    return entry
 
 
 def _updated(items: tuple[Item, ...]) -> dt.datetime:
@@ -81,15 +94,15 @@ def _updated(items: tuple[Item, ...]) -> dt.datetime:
     return max(item.published for item in items)
 
 
-def _rss(channel: Channel, document: Document, items: tuple[Item, ...], context: Context) -> bytes:
-    return _feedgen(channel, document, items, context).rss_str(pretty=True)
+def _rss(channel: Channel, document: Document, items: tuple[Item, ...], context: Context, entries: dict) -> bytes:
+    return _feedgen(channel, document, items, context, entries).rss_str(pretty=True)
 
 
-def _atom(channel: Channel, document: Document, items: tuple[Item, ...], context: Context) -> bytes:
-    return _feedgen(channel, document, items, context).atom_str(pretty=True)
+def _atom(channel: Channel, document: Document, items: tuple[Item, ...], context: Context, entries: dict) -> bytes:
+    return _feedgen(channel, document, items, context, entries).atom_str(pretty=True)
 
 
-def _json_feed(channel: Channel, document: Document, items: tuple[Item, ...], context: Context) -> bytes:
+def _json_feed(channel: Channel, document: Document, items: tuple[Item, ...], context: Context, _: dict) -> bytes:
     site = context.config.site
     feed = {
         "version": JSON_FEED_VERSION,

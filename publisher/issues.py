@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from markupsafe import Markup
 
 from . import assemble, message, paths, words
-from .assemble import BuiltIssue, IssueEntry, IssueTag
+from .assemble import BuiltIssue, IssueEntry, IssueTag, Personal
 from .context import Context, Prepared
 from .errors import ConfigError, Diagnostic, OutputError
 from .model import Digest, Entry
@@ -90,8 +90,7 @@ class EntryView:
 def render_issue(digest: Digest, context: Context) -> list[Output]:
     if not digest.entries:
         return []  # a digest with a date and no notes (the reader warns): nothing to mail
-    issue = build_issue(digest, context)
-    whole = assemble.personalise(issue, None, issue.unsubscribe_url)
+    issue, whole = _fitting(digest, context)
     return [
         Output(paths.email(digest.date, "html"), whole.html.encode("utf-8")),
         Output(paths.email(digest.date, "txt"), whole.text.encode("utf-8")),
@@ -120,6 +119,11 @@ def build_issue(digest: Digest, context: Context, *, inline_each: bool = False) 
     `inline_each` inlines this issue's CSS on its own instead of using the template inlined once:
     slower, the reference the tests compare with.
     """
+    return _fitting(digest, context, inline_each)[0]
+
+
+def _fitting(digest: Digest, context: Context, inline_each: bool = False) -> tuple[BuiltIssue, Personal]:
+    """`build_issue`, and the issue as the whole list gets it (measured to fit, so made anyway)."""
     budget = context.config.email.max_bytes - PERSONAL_RESERVE
     tags = tuple(
         TagView(
@@ -131,19 +135,20 @@ def build_issue(digest: Digest, context: Context, *, inline_each: bool = False) 
         for i, tag in enumerate(digest.tags)
     )
 
-    def attempt(level: int, shown: int | None = None) -> tuple[BuiltIssue, int]:
+    def attempt(level: int, shown: int | None = None) -> tuple[tuple[BuiltIssue, Personal], int]:
         chosen = digest.entries if shown is None else digest.entries[:shown]
         entries = tuple(_entry_view(i, entry, TRIMS[level], tags, digest, context) for i, entry in enumerate(chosen))
         issue = _issue(digest, context, entries, tags, level, inline_each, shown)
-        return issue, len(assemble.personalise(issue, None, issue.unsubscribe_url).html.encode("utf-8"))
+        whole = assemble.personalise(issue, None, issue.unsubscribe_url)
+        return (issue, whole), len(whole.html.encode("utf-8"))
 
     for level in range(len(TRIMS)):
-        issue, size = attempt(level)
+        made, size = attempt(level)
         if size <= budget:
-            return issue
+            return made
     # Titles alone do not fit (hundreds of notes): the first notes that fit, and one line that
     # links the rest on the web page. More notes never make a smaller issue, so search for the count.
-    issue, size = attempt(len(TRIMS) - 1, 0)
+    made, size = attempt(len(TRIMS) - 1, 0)
     if size > budget:
         raise OutputError(
             Diagnostic(
@@ -158,10 +163,10 @@ def build_issue(digest: Digest, context: Context, *, inline_each: bool = False) 
         middle = (low + high + 1) // 2
         candidate, size = attempt(len(TRIMS) - 1, middle)
         if size <= budget:
-            low, issue = middle, candidate
+            low, made = middle, candidate
         else:
             high = middle - 1
-    return issue
+    return made
 
 
 def _entry_view(

@@ -16,8 +16,9 @@ writes, and reads every header back with its parser.
 
 from __future__ import annotations
 
-import binascii
+import base64
 import datetime as dt
+import functools
 import hashlib
 import re
 import unicodedata
@@ -43,6 +44,7 @@ def _words(name: str, runs: list[tuple[str, bool]]) -> str:
     return f"{name}: {header.encode(linesep=CRLF)}{CRLF}"
 
 
+@functools.lru_cache(maxsize=64)  # From and List-Id are the same in every message of a build
 def _named(name: str, value: str) -> str:
     """`name <address>` (From, To, List-Id): the name encoded or quoted, the <address> left plain."""
     display, _, address = value.rpartition(" <")
@@ -62,8 +64,7 @@ def _url_list(name: str, targets: list[str]) -> str:
 def _base64(text: str) -> str:
     """The text with CRLF line ends, in base64 lines of 76 characters, each ending in CRLF."""
     data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
-    lines = (binascii.b2a_base64(data[i : i + 57], newline=False).decode("ascii") for i in range(0, len(data), 57))
-    return "".join(line + CRLF for line in lines)
+    return base64.encodebytes(data).decode("ascii").replace("\n", CRLF)  # RFC 2045 lines: 57 bytes, 76 characters
 
 
 def header_text(value: str) -> str:
