@@ -73,6 +73,7 @@ class PartsCache:
     def __init__(self, folder: Path) -> None:
         self.path = folder / "parts.sqlite"
         self._db: sqlite3.Connection | None = None
+        self._keys: set[str] | None = None  # what the database holds, read once
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -95,6 +96,10 @@ class PartsCache:
     def get(self, key: str) -> DigestParts | None:
         """The entry's parts; None when missing or damaged (a miss only costs time)."""
         try:
+            if self._keys is None:  # one query, not one per miss: a first build misses every unit
+                self._keys = {row[0] for row in self._connect().execute("SELECT key FROM parts")}
+            if key not in self._keys:
+                return None
             row = self._connect().execute("SELECT data FROM parts WHERE key = ?", (key,)).fetchone()
             return unpack(row[0]) if row else None
         except Exception:  # any damage: render again
@@ -103,6 +108,8 @@ class PartsCache:
     def put(self, key: str, blob: bytes) -> None:
         """Store a packed entry (see `pack`): workers pack in parallel, so the parent only stores."""
         self._connect().execute("INSERT OR REPLACE INTO parts VALUES (?, ?)", (key, blob))
+        if self._keys is not None:
+            self._keys.add(key)
 
     def prepared(self, key: str, make: Callable[[], Prepared]) -> Prepared:
         """What `make` gives for this key, made once and kept (the inlined email template)."""
@@ -129,6 +136,7 @@ class PartsCache:
         self._db.execute("COMMIT")
         self._db.close()
         self._db = None
+        self._keys = None
 
 
 class ParseCache:
