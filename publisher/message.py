@@ -7,7 +7,7 @@ MIME boundary derived from the content instead of the standard library's random 
 
 Every message has the same shape (two base64 parts under multipart/alternative), so it is written
 directly, while the standard library still does the subtle parts: RFC 2047 words
-(`email.header.Header`), the Date (`email.utils`) and base64 (`binascii`). Its general
+(`email.header.Header`), the Date (`email.utils`) and base64 (`base64`). Its general
 `EmailMessage` machinery (header objects parsed and refolded, line-by-line generation) wrote the
 same bytes at about 1.7 ms a message: 60% of an issue's cost, and of every personal copy's.
 tests/test_message.py pins the header block, compares the parts with what the standard library

@@ -3,10 +3,10 @@
 Inputs are watched by polling (no extra dependency, works on every file system): a snapshot of
 every digest, theme file and the config file (modification time and size; and the content of a
 file modified in the last seconds, see `snapshot`) is compared with the previous one every half
-second. A rebuild is a full `build()`: the writer swaps the output folder
-in one step and skips files whose bytes did not change, so there is no partial-rebuild logic to
-get wrong. The server resolves each request against the output folder's path, so it always
-serves one complete build; when a rebuild fails nothing is written and the last good build stays.
+second. A rebuild is a full `build()`: the writer swaps the output folder in one step and skips
+files whose bytes did not change, so there is no partial-rebuild logic to get wrong. The server
+resolves each request against the output folder's path, so it always serves one complete build;
+when a rebuild fails nothing is written and the last good build stays.
 """
 
 from __future__ import annotations
