@@ -149,7 +149,7 @@ def sentence(rng: random.Random, words: int) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def entry(rng: random.Random, tags: list[str], weights: list[float], first: bool, last: bool) -> list[str]:
+def entry(rng: random.Random, tags: list[str], weights: list[float], last: bool) -> list[str]:
     title = " ".join(rng.choice(WORDS).capitalize() for _ in range(rng.randint(3, 10)))
     kind = rng.random()
     lines = [f"{title}: {sentence(rng, 6)[:-1]}"]
@@ -190,7 +190,7 @@ def digest(
     count = entries or min(20, 1 + int(rng.expovariate(1 / 2.5)))
     lines = [f"{date.year}년 {date.month}월 {date.day}일"]
     for index in range(count):
-        lines += entry(rng, tags, weights, index == 0, index == count - 1)
+        lines += entry(rng, tags, weights, index == count - 1)
     newline = "\r\n" if rng.random() < 0.05 else "\n"
     text = newline.join(lines)
     if rng.random() < 0.5:

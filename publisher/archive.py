@@ -18,6 +18,7 @@ from typing import TypeVar
 from . import paths, words
 from .catalog import Catalog, TagSummary
 from .context import Context
+from .feeds import MEDIA_TYPES
 from .model import Digest, Entry, Tag
 from .output import Group, Output, group_key
 from .templating import render
@@ -25,7 +26,6 @@ from .templating import render
 STYLESHEET = "style.css"
 T = TypeVar("T")
 
-_FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 FEED_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 
 
@@ -199,7 +199,7 @@ def _page(context: Context, template: str, here: str, *, feed_tag: Tag | None = 
     site = context.config.site
     scope = site.title if feed_tag is None else words.tag_title(site.title, feed_tag)
     alternates = tuple(
-        Alternate(_FEED_TYPES[fmt], f"{scope} ({FEED_LABELS[fmt]})", context.urls.public(paths.feed(fmt, feed_tag)))
+        Alternate(MEDIA_TYPES[fmt], f"{scope} ({FEED_LABELS[fmt]})", context.urls.public(paths.feed(fmt, feed_tag)))
         for fmt in paths.FEED_FORMATS
     )
     frame = Frame(lang=site.language, canonical=context.urls.public(here), alternates=alternates)

@@ -107,7 +107,7 @@ def build(
             tick("digests")
             run.aggregates()
             tick("aggregates")
-            report = writer.commit()
+            report = run.commit()
             tick("write")
         except BaseException:
             run.forget()
@@ -187,6 +187,14 @@ class _Run:
             for output in outputs:
                 self.writer.add(output)
             self.groups[key] = [output.relpath for output in outputs]
+
+    def commit(self) -> WriteReport:
+        """Swap the new out/ in. The record of which files each group made goes first, and `remember`
+        writes it again: a record that outlived its out/ (a build killed after the swap, or one
+        with --no-cache, which records nothing) would keep files it no longer describes."""
+        if not self.writer.dry_run:
+            self.groups_path.unlink(missing_ok=True)
+        return self.writer.commit()
 
     def _prepare_email(self) -> None:
         """Inline the email template once a build, here rather than in every worker, or take it from

@@ -10,6 +10,7 @@ from functools import cached_property
 
 from .errors import Diagnostic, SourceError
 from .model import Digest, Entry, Tag
+from .text import tag_key
 
 
 @dataclass(frozen=True)
@@ -85,19 +86,19 @@ def _uses(ordered: list[Digest]) -> list[tuple[Tag, Digest, Entry]]:
 
 def _slug_collisions(ordered: list[Digest]) -> list[Diagnostic]:
     """Two different tags must never share a slug: their pages and feeds would overwrite."""
-    seen: dict[str, tuple[str, Digest, Entry]] = {}
+    seen: dict[str, tuple[str, Tag, Digest, Entry]] = {}
     problems, reported = [], set()
     for tag, digest, entry in _uses(ordered):
-        key = tag.name.casefold()
-        first = seen.setdefault(tag.slug, (key, digest, entry))
-        if first[0] != key and (first[0], key) not in reported:
-            reported.add((first[0], key))
+        key = tag_key(tag.name)
+        first_key, first, first_digest, first_entry = seen.setdefault(tag.slug, (key, tag, digest, entry))
+        if first_key != key and (first_key, key) not in reported:
+            reported.add((first_key, key))
             problems.append(
                 Diagnostic(
                     digest.source,
                     entry.line,
-                    f'tag "#{tag.name}" has the same URL slug "{tag.slug}" as "#{first[0]}" '
-                    f"({first[1].source}:{first[2].line}); rename one of them",
+                    f'tag "#{tag.name}" has the same URL slug "{tag.slug}" as "#{first.name}" '
+                    f"({first_digest.source}:{first_entry.line}); rename one of them",
                 )
             )
     return problems
@@ -112,6 +113,8 @@ def _first_spellings(ordered: list[Digest]) -> dict[str, str]:
 
 def _respell(digest: Digest, spelled: dict[str, str]) -> Digest:
     """The same digest with every tag written as at its first use (#RLHF and #rlhf show alike)."""
+    if all(spelled[t.slug] == t.name for entry in digest.entries for t in entry.tags):
+        return digest  # nearly always: rebuilding every entry took most of the catalog's time
     entries = tuple(
         dataclasses.replace(entry, tags=tuple(Tag(spelled[t.slug], t.slug) for t in entry.tags))
         for entry in digest.entries

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .errors import ConfigError, Diagnostic, shown_path
-from .text import is_web_url
+from .text import is_mail_address, is_web_url
 
 CONFIG_NAME = "publisher.toml"
 
@@ -67,13 +67,14 @@ def _positive(value: int) -> int:
 
 
 def _email_address(value: str) -> str:
-    if value and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+    if value and not is_mail_address(value):
         raise ValueError("must be an e-mail address such as digest@example.com")
     return value
 
 
 def _mailto(value: str) -> str:
-    if value and not re.fullmatch(r"mailto:[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+(\?[^\s<>]*)?", value):
+    address, _, query = value.removeprefix("mailto:").partition("?")
+    if value and not (value.startswith("mailto:") and is_mail_address(address) and re.fullmatch(r"[^\s<>]*", query)):
         raise ValueError("must be a mailto: URL such as mailto:unsubscribe@example.com")
     return value
 
@@ -223,16 +224,17 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as error:
         line = getattr(error, "lineno", None) or _line_from_message(str(error))
         raise ConfigError(Diagnostic(shown, line, f"not valid TOML: {error}")) from None
+    prefix = ""
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("publisher", {})
-    return parse_config(data, shown, text, path.parent)
+        data, prefix = data.get("tool", {}).get("publisher", {}), "tool.publisher."
+    return parse_config(data, shown, text, path.parent, prefix)
 
 
-def parse_config(data: dict[str, Any], shown: str, text: str = "", root: Path = Path(".")) -> Config:
+def parse_config(data: dict[str, Any], shown: str, text: str = "", root: Path = Path("."), prefix: str = "") -> Config:
     problems: list[Diagnostic] = []
 
     def problem(key: str, message: str) -> None:
-        problems.append(Diagnostic(shown, _line_of(text, key), f"{key}: {message}"))
+        problems.append(Diagnostic(shown, _line_of(text, key, prefix), f"{key}: {message}"))
 
     sections: dict[str, Any] = {}
     for name, table in data.items():
@@ -287,19 +289,19 @@ def _suggest(word: str, choices: Any) -> str:
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
-def _line_of(text: str, dotted: str) -> int | None:
-    """The line where a key is set: after its [section] header when there is one."""
-    section, _, key = dotted.rpartition(".")
+def _line_of(text: str, dotted: str, prefix: str = "") -> int | None:
+    """The line where a key is set: after its [section] header when there is one. `prefix` is where
+    the config lives in the file: "tool.publisher." in pyproject.toml."""
+    section, _, key = (prefix + dotted).rpartition(".")
     lines = text.splitlines()
+    own_table = re.compile(rf"^\s*\[\s*{re.escape(prefix + dotted)}\s*\]")
+    found = next((i for i, line in enumerate(lines) if own_table.match(line)), None)
+    if found is not None:  # a key that is a table itself: `[site]`
+        return found + 1
     start = 0
     if section:
         header = re.compile(rf"^\s*\[\s*{re.escape(section)}\s*\]")
         start = next((i for i, line in enumerate(lines) if header.match(line)), 0)
-    else:
-        key_pattern = re.compile(rf"^\s*\[\s*{re.escape(key)}\s*\]")
-        found = next((i for i, line in enumerate(lines) if key_pattern.match(line)), None)
-        if found is not None:
-            return found + 1
     pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
     for index in range(start, len(lines)):
         if pattern.match(lines[index]):

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from email.header import Header
 from email.utils import format_datetime
 
+from .text import is_mail_address
+
 CRLF = "\r\n"
 
 
@@ -76,11 +78,8 @@ def header_text(value: str) -> str:
     return " ".join(cleaned.split())
 
 
-_ADDRESS = re.compile(r"[^@\s<>(),;:\"\\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-
-
 def check_address(address: str) -> str:
-    if not _ADDRESS.fullmatch(address):
+    if not is_mail_address(address):
         raise ValueError(f"not an e-mail address: {address!r}")
     return address
 

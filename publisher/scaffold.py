@@ -43,7 +43,7 @@ def create(config: Config, date: dt.date) -> Path:
     from .build import check
 
     target = config.paths.seeds / file_name(date)
-    same_date = [digest.source for digest in check(config).digests if digest.date == date]
+    same_date = [digest.source for digest in check(config, use_cache=True).digests if digest.date == date]
     if same_date:
         raise PublisherError(
             Diagnostic(same_date[0], None, f"already holds the digest of {date.isoformat()}: edit that file")

@@ -298,6 +298,8 @@ def send_issue(
             check_server(smtp)  # before any ledger row: a bad host, port, TLS or login stops here
         except SetupFailure as error:
             raise SendError(str(error)) from None
+    if not database.is_file():  # a mistyped --db would otherwise be a new, empty list: "0 sent"
+        raise SendError(Diagnostic(shown_path(database), None, "no subscriber database here: add subscribers first"))
     with Store(database) as store:
         subscribers = store.subscribers()
         suppressed = store.suppressed()

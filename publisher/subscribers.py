@@ -25,7 +25,7 @@ from typing import Self
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import Diagnostic, SendError, shown_path
-from .text import slugify
+from .text import is_mail_address, slugify
 
 SCHEMA_VERSION = 1
 
@@ -115,9 +115,13 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 def normalise_address(text: str) -> str:
     """The address as email-validator normalises it (syntax only, no DNS); ValueError says why not."""
     try:
-        return validate_email(text.strip(), check_deliverability=False).normalized
+        # ASCII only (an internationalised domain in its xn-- form): the messages are 7-bit.
+        address = validate_email(text.strip(), check_deliverability=False, allow_smtputf8=False).ascii_email
     except EmailNotValidError as error:
         raise ValueError(f"not a valid e-mail address {text.strip()!r}: {error}") from None
+    if not address or not is_mail_address(address):
+        raise ValueError(f"not an e-mail address publisher can mail: {text.strip()!r}")
+    return address
 
 
 def address_key(address: str) -> str:

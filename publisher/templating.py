@@ -42,7 +42,7 @@ class Theme:
         names = self.closure(uses)
         digest = hashlib.sha256()
         for name, data in self.files:
-            if name in names or name.startswith(tuple(u for u in uses if u.endswith("/"))):
+            if name in names:  # the closure holds every file of a folder use too
                 digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
         return digest.hexdigest()
 

@@ -31,6 +31,13 @@ def _fold(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)  # tags repeat in every digest: slug each spelling once
+def tag_key(text: str) -> str:
+    """One tag however it is spelled: case aside (#RLHF is #rlhf, FORMAT.md) and in one Unicode
+    composition (수학 pasted from macOS comes decomposed, and is the same text). Full-width #ＣＯＮ stays
+    another tag than #con: their shared slug is then an error (tests/test_safe_paths.py)."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
 def slugify(text: str) -> str:
     """A tag's slug: safe as a single path segment on any file system, for any text.
 
@@ -98,6 +105,15 @@ def _trim_url(candidate: str) -> str:
         else:
             break
     return candidate
+
+
+_MAIL_ADDRESS = re.compile(r"[^@\s<>(),;:\"\\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def is_mail_address(text: str) -> bool:
+    """`local@domain.tld` in ASCII: an address every message can carry as it is (publisher writes
+    7-bit messages; an internationalised domain goes in its xn-- form)."""
+    return text.isascii() and _MAIL_ADDRESS.fullmatch(text) is not None
 
 
 def is_web_url(url: str) -> bool:

@@ -142,15 +142,8 @@ class SmtpTransport:
             raise Unreachable(str(error)) from None  # it worked at start-up: maybe a passing hiccup
         smtp = self._smtp
         assert smtp is not None
-        options = []
-        if not data.isascii() and smtp.has_extn("8bitmime"):
-            options.append("BODY=8BITMIME")
-        if not (sender.isascii() and recipient.isascii()):
-            if not smtp.has_extn("smtputf8"):
-                raise PermanentFailure(f"{recipient}: the server does not accept non-ASCII addresses (no SMTPUTF8)")
-            options.append("SMTPUTF8")
-        try:
-            code, reply = smtp.mail(sender, options)
+        try:  # messages and addresses are 7-bit (message.compose, subscribers.normalise_address)
+            code, reply = smtp.mail(sender)
             if code != 250:
                 self._abandon(code)
                 raise _failure(code, reply, "MAIL FROM")

@@ -216,7 +216,7 @@ def read_feeds(out: Path, urls: paths.Urls) -> list[Feed]:
     found = []
     for path in out.rglob("*"):
         relpath = path.relative_to(out).as_posix()
-        if path.is_file() and is_feed(relpath):
+        if is_feed(relpath) and path.is_file():  # the name first: out/ holds thousands of other files
             found.append(Feed(relpath, urls.public(relpath), hashlib.sha256(path.read_bytes()).hexdigest()))
     return sorted(found, key=lambda feed: feed.relpath)
 

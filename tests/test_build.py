@@ -130,6 +130,20 @@ def test_a_cache_entry_that_unpacks_but_is_incomplete_only_costs_time(site: Path
     assert report.rendered == 2 * len(report.catalog.digests)  # the pages, and every email again
 
 
+def test_a_build_without_the_cache_leaves_no_record_to_keep_its_files_by(site: Path):
+    """--no-cache rewrites out/ but records nothing: the record of the build before must not then
+    vouch for files that now hold other content."""
+    run(site, "out")
+    digest = next((site / "seeds").glob("002_*.txt"))
+    original = digest.read_text(encoding="utf-8")
+    digest.write_text(original.replace("Qwen 1.5가 나왔습니다", "큐웬 1.5 출시"), "utf-8")
+    run(site, "out", use_cache=False)
+    digest.write_text(original, "utf-8")
+    run(site, "out")
+    run(site, "cold", jobs=1, use_cache=False)
+    assert tree(site / "out") == tree(site / "cold")
+
+
 def test_a_file_changed_by_hand_in_out_is_rebuilt_not_kept(site: Path):
     run(site, "out")
     reference = tree(site / "out")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 
@@ -47,3 +48,17 @@ def test_duplicate_dates_and_slug_collisions_are_reported_together():
         "b.txt:2: date 2024-01-01 is also the date of a.txt:1 (one digest per day)",
         'b.txt:3: tag "#a-b" has the same URL slug "a-b" as "#a/b" (a.txt:2); rename one of them',
     ]
+
+
+def test_composed_and_decomposed_spellings_are_one_tag():
+    """A tag pasted from macOS comes decomposed (NFD): the same text, so the same tag as first
+    written, not a clash of slugs."""
+    composed = "수학"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    items = [
+        digest(f"2024-01-01\nA\n#{composed} #rl\n", "a.txt"),
+        digest(f"2024-01-02\nB\n#{decomposed} #RL\n", "b.txt"),
+    ]
+    catalog = make_catalog(items)
+    assert sorted((s.tag.name, s.count) for s in catalog.tags) == [("rl", 2), (composed, 2)]

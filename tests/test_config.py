@@ -45,6 +45,10 @@ def test_all_problems_are_reported_at_once_with_keys_and_lines():
         ('[smtp]\nsecurity = "tls"', 'smtp.security: must be "starttls", "ssl" or "plain"'),
         ("[smtp]\nport = 70000", "smtp.port: must be a TCP port from 1 to 65535"),
         ('[email]\nfrom_address = "nobody"', "email.from_address: must be an e-mail address"),
+        # Addresses a message could not carry are refused here, with the line, not in mid-build.
+        ('[email]\nlist_address = "digest@mail.x"', "email.list_address: must be an e-mail address"),
+        ('[email]\nfrom_address = "jörg@example.com"', "email.from_address: must be an e-mail address"),
+        ('[email]\nunsubscribe_mailto = "mailto:u@x"', "email.unsubscribe_mailto: must be a mailto: URL"),
         ('site = "x"', "site: must be a table"),
     ],
 )
@@ -76,3 +80,13 @@ def test_pyproject_table_is_found_when_there_is_no_publisher_toml(tmp_path: Path
 def test_no_config_gives_defaults(tmp_path: Path):
     assert find_config(tmp_path) is None
     assert load_config(None) == Config()
+
+
+def test_errors_in_pyproject_name_the_line_in_the_publisher_table(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndescription = "the project"\n\n[tool.publisher.site]\ndescription = 3\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path / "pyproject.toml")
+    assert "pyproject.toml:6: site.description" in str(raised.value)

@@ -232,6 +232,9 @@ def test_bad_settings_stop_before_any_ledger_row(built: Path, db: Path, tmp_path
     closed = send(built, db, None)
     assert closed.exit_code == 1
     assert "cannot connect to SMTP server 127.0.0.1:" in closed.stderr
+    mistyped = send(built, tmp_path / "no-such.db", None, "--dry-run", tmp_path / "preview")
+    assert mistyped.exit_code == 1 and "no-such.db: no subscriber database here" in mistyped.stderr
+    assert not (tmp_path / "no-such.db").exists()
     unbuilt = send(built, db, None, date="2020-01-01")
     assert "no built issue for 2020-01-01: run `publisher build` first" in unbuilt.stderr
     monkeypatch.delenv("PUBLISHER_SECRET")

@@ -45,6 +45,14 @@ def test_addresses_are_normalised_and_compared_without_case():
             normalise_address(bad)
 
 
+def test_only_addresses_a_message_can_carry_are_accepted():
+    """Messages are 7-bit: an internationalised domain is kept in its xn-- form, and a name before
+    the @ that is not ASCII is refused at import, not at every send."""
+    assert normalise_address("ann@bücher.de") == "ann@xn--bcher-kva.de"
+    with pytest.raises(ValueError, match="not a valid e-mail address"):
+        normalise_address("jörg@example.com")
+
+
 def test_tags_become_the_slugs_the_digests_use(tmp_path: Path):
     digest_text = "2024년 7월 25일\nA title\n(Someone)\n노트.\n#RLHF #Math #수학\n"
     [digest], _ = parse_sources([Source("d.txt", digest_text.encode())])
