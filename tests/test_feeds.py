@@ -234,7 +234,7 @@ def test_feed_dates_come_from_the_content(built, seeds_catalog, config):
     assert newest.isoformat() == "2024-07-25T07:00:00+09:00"
     rss = etree.fromstring((built / paths.feed("rss")).read_bytes())
     assert rss.findtext("channel/lastBuildDate") == "Thu, 25 Jul 2024 07:00:00 +0900"
-    oldest_tag = seeds_catalog.topics[0].tag  # a tag feed's date is its own newest item's
+    oldest_tag = seeds_catalog.topics[0].topic  # a tag feed's date is its own newest item's
     tag_feed = parse_feed((built / paths.feed("atom", oldest_tag)).read_bytes())
     expected = config.site.published(seeds_catalog.with_tag(oldest_tag)[0].date)
     assert dt.datetime.fromisoformat(tag_feed.feed.updated) == expected
