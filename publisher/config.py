@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .errors import ConfigError, Diagnostic, shown_path
-from .text import is_mail_address, is_web_url
-from .topics import Alias, topic_key
+from .text import is_mail_address, is_web_url, topic_key
 
 CONFIG_NAME = "publisher.toml"
 
@@ -179,6 +178,15 @@ class Smtp:
     retries: int = field(default=4, metadata=check(_retries))  # further attempts after a temporary failure
     backoff: float = field(default=2.0, metadata=check(_seconds))  # first wait before a retry; doubles
     timeout: float = field(default=30.0, metadata=check(_seconds))  # for each SMTP command
+
+
+@dataclass(frozen=True)
+class Alias:
+    """One line of `[topics.aliases]`: `"reinforcement-learning" = ["rl", "reinforcement_learning"]`."""
+
+    topic: str  # the topic's name, as the config writes it
+    spellings: tuple[str, ...]
+    line: int | None = None  # in the config file, for messages
 
 
 @dataclass(frozen=True)

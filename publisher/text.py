@@ -30,12 +30,16 @@ def _fold(text: str) -> str:
     return re.sub(r"-{2,}", "-", slug).strip("-.")
 
 
-@functools.lru_cache(maxsize=65536)  # tags repeat in every digest: slug each spelling once
-def tag_key(text: str) -> str:
-    """One tag however it is spelled: case aside (#RLHF is #rlhf, FORMAT.md) and in one Unicode
-    composition (수학 pasted from macOS comes decomposed, and is the same text). Full-width #ＣＯＮ stays
-    another tag than #con: their shared slug is then an error (tests/test_safe_paths.py)."""
-    return unicodedata.normalize("NFC", text).casefold()
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+@functools.lru_cache(maxsize=65536)  # spellings repeat in every digest: fold each once
+def topic_key(name: str) -> str:
+    """One topic however its tag is spelled (FORMAT.md): NFKC, case folded, `-`, `_` and `.` as
+    one separator. `Contrastive_Learning`, `contrastive-learning`, `ｃｏｎｔｒａｓｔｉｖｅ.learning`
+    all give `contrastive-learning`; 수학 pasted from macOS (decomposed) is 수학."""
+    folded = unicodedata.normalize("NFKC", name.removeprefix("#")).casefold()
+    return _SEPARATORS.sub("-", folded)
 
 
 def slugify(text: str) -> str:

@@ -12,14 +12,14 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from publisher import archive, paths
-from publisher.build import check
-from publisher.catalog import Catalog, make_catalog
+from publisher.build.pipeline import check
 from publisher.config import Config, load_config
-from publisher.context import Context
-from publisher.parse import parse_digest
-from publisher.render import digest_jobs
-from publisher.templating import load_theme
+from publisher.digests.catalog import Catalog, make_catalog
+from publisher.digests.parse import parse_digest
+from publisher.render import archive, paths
+from publisher.render.context import Context
+from publisher.render.templating import load_theme
+from publisher.render.units import digest_jobs
 
 from .conftest import ROOT, SEEDS, run_cli
 

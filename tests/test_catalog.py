@@ -5,10 +5,10 @@ import unicodedata
 
 import pytest
 
-from publisher.catalog import make_catalog
+from publisher.digests.catalog import make_catalog
+from publisher.digests.parse import parse_digest
 from publisher.errors import SourceError
-from publisher.parse import parse_digest
-from publisher.render import digest_jobs
+from publisher.render.units import digest_jobs
 
 
 def digest(text: str, path: str = "x.txt"):

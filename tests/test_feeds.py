@@ -18,15 +18,15 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from publisher import paths, words
-from publisher.catalog import Catalog, make_catalog
 from publisher.config import Config, load_config
-from publisher.context import Context
-from publisher.feeds import render_feeds
-from publisher.model import Digest, Entry, Tag
-from publisher.parse import parse_digest, parse_sources
-from publisher.sources import read_sources
-from publisher.templating import load_theme
+from publisher.digests.catalog import Catalog, make_catalog
+from publisher.digests.model import Digest, Entry, Tag
+from publisher.digests.parse import parse_digest, parse_sources
+from publisher.digests.sources import read_sources
+from publisher.render import paths, words
+from publisher.render.context import Context
+from publisher.render.feeds import render_feeds
+from publisher.render.templating import load_theme
 
 from .conftest import ROOT, SEEDS
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher import paths, words
-from publisher.assemble import BuiltIssue, personalise
-from publisher.build import build
+from publisher.build.pipeline import build
 from publisher.config import load_config
+from publisher.render import paths, words
+from publisher.render.assemble import BuiltIssue, personalise
 
 from .conftest import ROOT
 

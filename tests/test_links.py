@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from publisher.templating import linkify, plain_links
+from publisher.render.templating import linkify, plain_links
 from publisher.text import is_web_url, split_links
 
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from publisher import paths
+from publisher.build.writer import check_path, write_outputs
 from publisher.errors import OutputError
-from publisher.output import Output
+from publisher.render import paths
+from publisher.render.output import Output
 from publisher.text import SLUG_MAX, slugify
-from publisher.writer import check_path, write_outputs
 
 from .conftest import ROOT, run_cli
 
@@ -186,7 +186,7 @@ def test_check_path_accepts_only_normal_relative_paths(relpath: str):
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(st.text(min_size=1, max_size=300).filter(lambda t: "#" not in t and not any(c.isspace() for c in t)))
 def test_any_tag_slug_makes_safe_output_paths(name: str):
-    from publisher.model import Tag
+    from publisher.digests.model import Tag
 
     tag = Tag(name, slugify(name))
     for relpath in (paths.tag_page(tag), paths.feed("rss", tag), paths.feed_archive(1, tag), paths.tag_page(tag, 2)):

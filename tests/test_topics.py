@@ -1,4 +1,4 @@
-"""Topics (publisher/topics.py, catalog.py): one topic per meaning, however it is spelled, with
+"""Topics (publisher/digests/topics.py, catalog.py): one topic per meaning, however it is spelled, with
 the config's aliases; a published feed URL never dies; subscribers follow topics."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 
-from publisher import paths
-from publisher.assemble import BuiltIssue
-from publisher.topics import topic_key
+from publisher.render import paths
+from publisher.render.assemble import BuiltIssue
+from publisher.text import topic_key
 
 from .conftest import ROOT, run_cli
 

@@ -16,10 +16,10 @@ from urllib.parse import parse_qs
 import feedparser
 import pytest
 
-from publisher import paths
-from publisher.build import check
+from publisher.build.ping import RECORD, Feed, is_feed, plan, read_feeds, updated_record
+from publisher.build.pipeline import check
 from publisher.config import load_config
-from publisher.websub import RECORD, Feed, is_feed, plan, read_feeds, updated_record
+from publisher.render import paths
 
 from .conftest import run_cli
 
