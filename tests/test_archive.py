@@ -297,7 +297,7 @@ def test_hostile_text_is_escaped_on_every_page(tmp_path: Path) -> None:
 @pytest.mark.browser
 def test_pages_fit_a_phone_and_a_desktop(built: Path, catalog: Catalog, browser, tmp_path: Path) -> None:
     widest = max(catalog.digests, key=lambda d: max(len(line) for e in d.entries for line in e.abstract + e.commentary))
-    busiest = archive.by_count(catalog.topics)[0].tag
+    busiest = archive.by_count(catalog.topics)[0].topic
     pages = {
         "home": paths.HOME,
         "issue": paths.issue_page(widest.date),
