@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench import make_corpus  # noqa: E402
 from publisher import issues, paths  # noqa: E402
-from publisher.build import check  # noqa: E402
+from publisher.build.pipeline import check  # noqa: E402
 from publisher.config import load_config  # noqa: E402
-from publisher.context import Context  # noqa: E402
-from publisher.templating import load_theme  # noqa: E402
+from publisher.render.context import Context  # noqa: E402
+from publisher.render.templating import load_theme  # noqa: E402
 
 
 def time_issues(seeds: Path) -> tuple[list[float], list[int], int]:

@@ -52,7 +52,7 @@ def free_port() -> int:
 
 
 def make_subscribers(db: Path, count: int) -> None:
-    from publisher.subscribers import Store, Subscriber
+    from publisher.mailing.subscribers import Store, Subscriber
 
     people = [
         Subscriber(f"reader{n:05d}@example.com", f"Reader {n}", TOPICS[n % 10] if n % 10 < len(TOPICS) else ())
@@ -63,7 +63,7 @@ def make_subscribers(db: Path, count: int) -> None:
 
 
 def bench_ledger(folder: Path, count: int) -> float:
-    from publisher.ledger import Ledger
+    from publisher.mailing.ledger import Ledger
 
     with Ledger(folder / "ledger-only.db") as ledger:
         started = time.perf_counter()
@@ -75,8 +75,8 @@ def bench_ledger(folder: Path, count: int) -> float:
 
 
 def bench_copies(out: Path, count: int) -> float:
-    from publisher.send import Job, load_issue, personal_copy
-    from publisher.subscribers import Subscriber
+    from publisher.mailing.send import Job, load_issue, personal_copy
+    from publisher.mailing.subscribers import Subscriber
 
     issue = load_issue(out, DATE)
     started = time.perf_counter()
@@ -97,8 +97,8 @@ def main() -> None:
         sink(args.sink)
         return
 
-    from publisher.send import SendOptions, send_issue
-    from publisher.transport import SmtpSettings
+    from publisher.mailing.send import SendOptions, send_issue
+    from publisher.mailing.transport import SmtpSettings
 
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)

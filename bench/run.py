@@ -146,13 +146,13 @@ def stage_shares(corpus: Path) -> dict[str, float]:
     """Seconds per stage of a cold build in one process: parse, render (email without inlining,
     inlining, pages, feed HTML), aggregates (feeds, pages), write."""
     from publisher import archive, feeds, issues
-    from publisher.build import check
+    from publisher.build.pipeline import check
+    from publisher.build.writer import write_outputs
     from publisher.config import load_config
-    from publisher.context import Context
-    from publisher.output import Output
-    from publisher.render import content_key, digest_jobs, render_digest
-    from publisher.templating import load_theme
-    from publisher.writer import write_outputs
+    from publisher.render.context import Context
+    from publisher.render.output import Output
+    from publisher.render.templating import load_theme
+    from publisher.render.units import content_key, digest_jobs, render_digest
 
     shares: dict[str, float] = {}
 

@@ -34,7 +34,7 @@ KILL_AT = (0.0, 0.03, 0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.87, 0.92, 0.96, 0.98, 1.
 # and right after the swap, before the retired tree is put away and the manifest written.
 HOOK = """
 import os, signal, sys
-import publisher.writer as writer
+import publisher.build.writer as writer
 moment = sys.argv.pop(1)
 def die(): os.kill(os.getpid(), signal.SIGKILL)
 if moment == "mid-staging":

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bench.make_corpus import make_corpus
-from publisher.build import build
-from publisher.cache import pack, unpack
+from publisher.build.cache import pack, unpack
+from publisher.build.pipeline import build
 from publisher.config import load_config
-from publisher.render import DigestParts
+from publisher.render.units import DigestParts
 
 from .conftest import ROOT, SEEDS
 

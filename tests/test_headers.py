@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from publisher import words
 from publisher.config import load_config
-from publisher.message import header_text
-from publisher.send import Job, load_issue, personal_copy
-from publisher.subscribers import Subscriber
+from publisher.mailing.send import Job, load_issue, personal_copy
+from publisher.mailing.subscribers import Subscriber
+from publisher.render import words
+from publisher.render.message import header_text
 
 from .conftest import ROOT, run_cli
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.ledger import Ledger
+from publisher.mailing.ledger import Ledger
 
 
 def test_a_message_goes_pending_then_sent_with_the_reply(tmp_path: Path):

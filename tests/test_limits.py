@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher import paths, words
-from publisher.assemble import BuiltIssue, personalise
-from publisher.build import build
+from publisher.build.pipeline import build
 from publisher.config import load_config
+from publisher.render import paths, words
+from publisher.render.assemble import BuiltIssue, personalise
 
 from .conftest import ROOT
 
@@ -37,9 +37,11 @@ def project(root: Path, digests: dict[str, str]) -> Path:
 
 def timed_build(root: Path) -> tuple[float, object]:
     config = load_config(root / "publisher.toml")
-    started = time.perf_counter()
+    # CPU seconds of this process (one job: the build runs here), not wall time: other work on the
+    # machine must not make a linear build look quadratic.
+    started = time.process_time()
     report = build(config, jobs=1, use_cache=False)
-    return time.perf_counter() - started, report
+    return time.process_time() - started, report
 
 
 def entries_digest(count: int, date: str = "2024-01-01") -> str:
@@ -135,7 +137,7 @@ def test_5000_tags_scale_linearly(tmp_path: Path):
     large, report = timed_build(project(tmp_path / "large", tags_digests(5000)))
     print(f"2,500 tags {small:.2f} s, 5,000 tags {large:.2f} s, ratio {large / small:.2f}")
     assert large < 120 and large / small < 3, (small, large)
-    assert len(report.catalog.tags) == 5001
+    assert len(report.catalog.topics) == 5001
     tags_page = (tmp_path / "large" / "out" / paths.TAGS_INDEX).read_text("utf-8")
     assert "#topic-4999" in tags_page and "#topic-0" in tags_page
     assert (tmp_path / "large" / "out" / "tags" / "topic-4999" / "feed.xml").is_file()

@@ -12,8 +12,8 @@ from email.header import decode_header, make_header
 
 import pytest
 
-from publisher import message, words
-from publisher.message import Envelope
+from publisher.render import message, words
+from publisher.render.message import Envelope
 
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 LONG_URL = "https://example.com/unsubscribe/?token=" + "a1b2c3d4" * 12 + "&list=digest"

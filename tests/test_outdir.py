@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from bench.make_corpus import make_corpus
-from publisher import outdir
-from publisher.websub import read_last_build
+from publisher.build import outdir
+from publisher.build.ping import read_last_build
 
 from .conftest import ROOT, SEEDS, run_cli
 

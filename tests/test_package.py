@@ -57,7 +57,7 @@ def test_wheel_builds_the_same_output_without_the_repository(wheel: Path, tmp_pa
     )
     assert result.returncode == 0, result.stderr
     probe = subprocess.run(
-        [sys.executable, "-c", "import publisher.templating as t; print(t.default_theme_dir())"],
+        [sys.executable, "-c", "import publisher.render.templating as t; print(t.default_theme_dir())"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

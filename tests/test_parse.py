@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from publisher.digests.parse import parse_date_line, parse_digest
 from publisher.errors import SourceError
-from publisher.parse import parse_date_line, parse_digest
 from publisher.text import split_links
 
 from .conftest import SEEDS

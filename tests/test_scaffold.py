@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from publisher.parse import parse_digest
-from publisher.scaffold import file_name, skeleton, today
+from publisher.digests.parse import parse_digest
+from publisher.digests.scaffold import file_name, skeleton, today
 
 from .conftest import run_cli
 

@@ -19,11 +19,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from publisher.ledger import Ledger
-from publisher.parse import parse_sources
-from publisher.send import Job, load_issue, personal_copy, plan
-from publisher.sources import read_sources
-from publisher.subscribers import Store, Subscriber, verify_token
+from publisher.digests.parse import parse_sources
+from publisher.digests.sources import read_sources
+from publisher.mailing.ledger import Ledger
+from publisher.mailing.send import Job, load_issue, personal_copy, plan
+from publisher.mailing.subscribers import Store, Subscriber, verify_token
 
 from .conftest import ROOT, SEEDS, run_cli
 from .smtp_server import Faults, Received, RecordingHandler, SmtpServer, free_port
@@ -146,7 +146,7 @@ def test_message_ids_are_stable_and_personal(built: Path):
 
 
 def test_plan_sorts_everyone_into_one_group(built: Path):
-    from publisher.ledger import Record
+    from publisher.mailing.ledger import Record
 
     issue = load_issue(built, dt.date.fromisoformat(DATE))
     people = [

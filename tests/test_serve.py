@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher import serve
+from publisher.build import serve
+from publisher.build.serve import Changes, changes, reloader, snapshot, watched_files
 from publisher.config import Config
-from publisher.serve import Changes, changes, reloader, snapshot, watched_files
-from publisher.templating import default_theme_dir
+from publisher.render.templating import default_theme_dir
 
 DIGEST = "seeds/000_05ad73aa49aa7872.txt"  # the digest of 2024-07-25
 ISSUE = "issues/2024-07-25/"

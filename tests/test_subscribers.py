@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from publisher.digests.parse import parse_sources
+from publisher.digests.sources import Source
 from publisher.errors import SendError
-from publisher.parse import parse_sources
-from publisher.sources import Source
-from publisher.subscribers import (
+from publisher.mailing.subscribers import (
     SCHEMA_VERSION,
     Store,
     Subscriber,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.transport import (
+from publisher.mailing.transport import (
     FolderTransport,
     PermanentFailure,
     SetupFailure,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from publisher.build.writer import recover, write_outputs
 from publisher.errors import OutputError
-from publisher.output import Output
-from publisher.writer import recover, write_outputs
+from publisher.render.output import Output
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -65,14 +65,14 @@ def test_leftovers_of_a_killed_build_are_recovered(tmp_path: Path):
 
 
 def test_two_writers_on_one_folder_are_refused(tmp_path: Path):
-    from publisher.writer import Writer
+    from publisher.build.writer import Writer
 
     with Writer(tmp_path / "out"), pytest.raises(OutputError, match="another publisher build"):
         Writer(tmp_path / "out", wait=0)
 
 
 def test_keep_all_links_files_as_last_written_and_refuses_edited_ones(tmp_path: Path):
-    from publisher.writer import Writer
+    from publisher.build.writer import Writer
 
     out, manifest = tmp_path / "out", tmp_path / "cache" / "manifest.json"
     write_outputs([Output("a.txt", b"1"), Output("b.txt", b"2")], out, manifest)
@@ -131,7 +131,7 @@ def test_a_staging_folder_left_by_a_killed_build_is_deleted_not_used(tmp_path: P
 
 
 def test_files_staged_by_workers_are_adopted_like_written_ones(tmp_path: Path):
-    from publisher.writer import Writer, stage
+    from publisher.build.writer import Writer, stage
 
     out, manifest = tmp_path / "out", tmp_path / "cache" / "manifest.json"
     with Writer(out, manifest) as writer:

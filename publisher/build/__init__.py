@@ -1,0 +1,14 @@
+"""Building: the pipeline that turns the seeds into `out/`, and the tools around a build.
+
+    pipeline.py  `build()` and `check()`: every stage in order, in one screen
+    workers.py   per-digest rendering in worker processes, in job order
+    cache.py     the content-addressed cache of parsed digests and rendered parts
+    writer.py    the only writer to `out/`: atomic swap, unchanged files kept, stale ones pruned
+    outdir.py    what belongs to `out/` itself: its lock (beside it) and the id of the tree it holds
+    records.py   small JSON records written atomically (the writer's manifest, the last build)
+    report.py    what `publisher check` prints of the model
+    serve.py     `publisher serve`: a local server that rebuilds on change
+    ping.py      `publisher ping`: tells the WebSub hub which feeds changed
+
+The command line uses `pipeline.build`/`check`, `serve`, `ping` and `report`.
+"""

@@ -1,0 +1,213 @@
+"""`publisher serve`: build once, serve the output folder over HTTP, rebuild when an input changes.
+
+Inputs are watched by polling (no extra dependency, works on every file system): a snapshot of
+every digest, theme file and the config file (modification time and size; and the content of a
+file modified in the last seconds, see `snapshot`) is compared with the previous one every half
+second. A rebuild is a full `build()`: the writer swaps the output folder in one step and skips
+files whose bytes did not change, so there is no partial-rebuild logic to get wrong. The server
+resolves each request against the output folder's path, so it always serves one complete build;
+when a rebuild fails nothing is written and the last good build stays.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import click
+import jinja2
+
+from ..config import Config, load_config
+from ..digests.sources import shown_path
+from ..errors import ConfigError, Diagnostic, PublisherError
+from ..render.templating import default_theme_dir
+from .pipeline import build
+
+POLL_SECONDS = 0.5
+NO_CONFIG = "(defaults)"  # Config.source when no file was read
+
+Snapshot = dict[Path, tuple[int, int, str]]  # file → (modification time in ns, size, content hash or "")
+
+# A file modified this recently may be modified again within the same tick of the file system's
+# clock, keeping its time (and often its size): such files are compared by content too.
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class Changes:
+    added: tuple[Path, ...] = ()
+    modified: tuple[Path, ...] = ()
+    removed: tuple[Path, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.modified or self.removed)
+
+    def touches(self, path: Path) -> bool:
+        return path in self.added + self.modified + self.removed
+
+    def lines(self) -> list[str]:
+        """One line per file, as printed in the terminal: `  changed seeds/004.txt`."""
+        kinds = (("added", self.added), ("changed", self.modified), ("removed", self.removed))
+        return [f"  {kind} {shown_path(path)}" for kind, found in kinds for path in found]
+
+
+def config_file(config: Config) -> Path | None:
+    return None if config.source == NO_CONFIG else Path(config.source)
+
+
+def watched_files(config: Config) -> list[Path]:
+    """What a build reads: the digests (*.txt, as digests/sources.py), every theme file, the config file."""
+    found = [p for p in config.paths.seeds.rglob("*.txt") if p.is_file()] if config.paths.seeds.is_dir() else []
+    for folder in filter(None, (default_theme_dir(), config.paths.templates)):
+        if folder.is_dir():
+            found += [p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    if (source := config_file(config)) is not None:
+        found.append(source)
+    return sorted(found)
+
+
+def snapshot(config: Config) -> Snapshot:
+    taken: Snapshot = {}
+    now = time.time_ns()
+    for path in watched_files(config):
+        try:
+            stat = path.stat()
+            content = _content(path) if now - stat.st_mtime_ns < RACY_NS else ""
+        except FileNotFoundError:
+            continue  # deleted while we looked
+        taken[path] = (stat.st_mtime_ns, stat.st_size, content)
+    return taken
+
+
+def _content(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def changes(config: Config, before: Snapshot) -> tuple[Changes, Snapshot]:
+    """What changed in the inputs since the snapshot `before`, and the snapshot to compare with next."""
+    after = snapshot(config)
+
+    def modified(path: Path) -> bool:
+        (old_time, old_size, old_content), (time_ns, size, content) = before[path], after[path]
+        if (old_time, old_size) != (time_ns, size):
+            return True
+        try:  # recently modified when `before` was taken: compare the contents
+            return bool(old_content) and old_content != (content or _content(path))
+        except FileNotFoundError:
+            return True
+
+    found = Changes(
+        added=tuple(sorted(after.keys() - before.keys())),
+        modified=tuple(sorted(p for p in after.keys() & before.keys() if modified(p))),
+        removed=tuple(sorted(before.keys() - after.keys())),
+    )
+    return found, after
+
+
+def rebuild(config: Config) -> bool:
+    """Build and say how it went; on any error print it and leave the last good build in place."""
+    try:
+        report = build(config, on_wait=lambda message: click.echo(message, err=True))
+    except PublisherError as error:
+        _problems(error.diagnostics)
+        return False
+    except jinja2.TemplateSyntaxError as error:
+        _problems([Diagnostic(f"templates/{error.name}", error.lineno, error.message or str(error))])
+        return False
+    except Exception:  # a dev server outlives a bad template or a bug; show it and keep serving
+        click.echo(traceback.format_exc(), err=True, nl=False)
+        _problems([])
+        return False
+    for warning in report.warnings:
+        click.echo(str(warning), err=True)
+    write, catalog = report.write, report.catalog
+    click.echo(
+        f"built {len(catalog.digests)} digests, {catalog.entry_count} entries in {report.seconds:.2f} s: "
+        f"{len(write.written)} written, {write.unchanged} unchanged, {len(write.removed)} removed"
+    )
+    return True
+
+
+def _problems(diagnostics: list[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic), err=True)
+    click.echo("build failed: still serving the last good build", err=True)
+
+
+class _OutputHandler(SimpleHTTPRequestHandler):
+    """Serves files of the output folder; every request looks the path up again."""
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-cache")  # a rebuilt page shows on the next reload
+        super().end_headers()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        status = code.value if isinstance(code, HTTPStatus) else code
+        if str(status).startswith(("4", "5")):  # only what went wrong: a missing page, say
+            super().log_request(code, size)
+
+    def log_error(self, format: str, *args: object) -> None:
+        pass  # log_request above already names the failed request and its status
+
+
+def make_server(out_dir: Path, host: str, port: int) -> ThreadingHTTPServer:
+    handler = functools.partial(_OutputHandler, directory=str(out_dir.absolute()))
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as error:
+        raise PublisherError(Diagnostic(f"{host}:{port}", None, f"cannot listen: {error.strerror}")) from None
+
+
+def serve(
+    config: Config,
+    *,
+    host: str,
+    port: int,
+    reload: Callable[[], Config],
+    poll: float = POLL_SECONDS,
+) -> None:
+    """Build, serve, and rebuild on every change until Ctrl-C. `reload` reads the config file again."""
+    before = snapshot(config)  # taken first, so an edit during the first build is not missed
+    rebuild(config)
+    server = make_server(config.paths.out, host, port)
+    thread = threading.Thread(target=server.serve_forever, name="publisher-serve", daemon=True)
+    thread.start()
+    click.echo(f"serving {shown_path(config.paths.out)} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        while True:
+            time.sleep(poll)
+            found, after = changes(config, before)
+            if not found:
+                continue
+            before = after
+            click.echo("\n".join(found.lines()))
+            source = config_file(config)
+            if source is not None and found.touches(source):
+                try:
+                    config = reload()
+                except ConfigError as error:
+                    _problems(error.diagnostics)
+                    continue
+                before = snapshot(config)  # the new config may point at other folders
+            rebuild(config)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def reloader(config: Config, seeds: Path | None) -> Callable[[], Config]:
+    """Read the config file again, keeping the command line's --seeds and the served folder."""
+    source = config_file(config)
+    if source is None:
+        return lambda: config
+    return lambda: load_config(source).with_paths(seeds=seeds, out=config.paths.out)

@@ -1,0 +1,219 @@
+"""The mail commands: `publisher subscribers …`, `publisher unsubscribe`, `publisher send`.
+
+Registered on the main command group by main.py; the same thin layer: options in, one call out.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..config import Config
+from ..errors import PublisherError
+from .options import common_options, database_option
+
+
+def _address(text: str) -> str:
+    from ..mailing.subscribers import normalise_address
+
+    try:
+        return normalise_address(text)
+    except ValueError as error:
+        raise PublisherError(str(error)) from None
+
+
+@click.group()
+def subscribers() -> None:
+    """Who gets the email issues: import a CSV, add, remove, list.
+
+    A subscriber follows every note, or only the notes carrying some tags. Unsubscribed addresses
+    (`publisher unsubscribe`) stay on a suppression list that no import or add undoes.
+    """
+
+
+@subscribers.command("import")
+@common_options
+@database_option
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and report the bad ones.")
+def import_subscribers(config: Config, database: Path | None, csv_file: Path, skip_invalid: bool) -> None:
+    """Add or update subscribers from a CSV file with the header `email,name,tags`.
+
+    `tags` is space-separated (`#rlhf math`); empty follows everything. All or nothing: a bad row is
+    reported as `file:line: reason` and nothing is imported, unless --skip-invalid. Importing the
+    same file again changes nothing; unsubscribed addresses are left out.
+    """
+    from ..mailing.subscribers import Store, import_csv
+
+    with Store(database or config.paths.database) as store:
+        report = import_csv(store, csv_file, skip_invalid=skip_invalid)
+    for diagnostic in report.skipped:
+        click.echo(f"{diagnostic} (skipped)", err=True)
+    click.echo(
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.suppressed} unsubscribed (left out), {len(report.skipped)} invalid (skipped)"
+    )
+
+
+@subscribers.command("add")
+@common_options
+@database_option
+@click.argument("email")
+@click.option("--name", default="", help="The subscriber's name.")
+@click.option("--tag", "tags", multiple=True, help="Follow only notes with this tag (repeatable). Default: all.")
+@click.option("--resubscribe", is_flag=True, help="Lift an earlier unsubscribe: only when the person asked again.")
+def add_subscriber(
+    config: Config, database: Path | None, email: str, name: str, tags: tuple[str, ...], resubscribe: bool
+) -> None:
+    """Add a subscriber, or change the name and tags of one."""
+    from ..mailing.subscribers import Store, Subscriber, parse_tags
+
+    try:
+        subscriber = Subscriber(_address(email), name.strip(), parse_tags(" ".join(tags)))
+    except ValueError as error:
+        raise PublisherError(str(error)) from None
+    with Store(database or config.paths.database) as store:
+        changed = store.add(subscriber, resubscribe=resubscribe)
+    click.echo(f"{subscriber.address}: {'saved' if changed else 'unchanged'}")
+
+
+@subscribers.command("remove")
+@common_options
+@database_option
+@click.argument("email")
+def remove_subscriber(config: Config, database: Path | None, email: str) -> None:
+    """Delete a subscriber (to stop all mail to someone for good, use `publisher unsubscribe`)."""
+    from ..mailing.subscribers import Store
+
+    address = _address(email)
+    with Store(database or config.paths.database) as store:
+        if not store.remove(address):
+            raise PublisherError(f"{address} is not a subscriber")
+    click.echo(f"{address}: removed")
+
+
+@subscribers.command("list")
+@common_options
+@database_option
+def list_subscribers(config: Config, database: Path | None) -> None:
+    """Print every subscriber: address, name and tags (tab-separated), unsubscribed ones marked."""
+    from ..mailing.subscribers import Store
+
+    with Store(database or config.paths.database) as store:
+        suppressed = store.suppressed()
+        people = store.subscribers()
+    for person in people:
+        tags = " ".join(f"#{tag}" for tag in person.tags) or "(all)"
+        mark = "\tunsubscribed" if person.key in suppressed else ""
+        click.echo(f"{person.address}\t{person.name}\t{tags}{mark}")
+    active = sum(1 for person in people if person.key not in suppressed)
+    click.echo(f"{len(people)} subscribers, {active} active", err=True)
+
+
+@click.command()
+@common_options
+@database_option
+@click.argument("email")
+def unsubscribe(config: Config, database: Path | None, email: str) -> None:
+    """Stop all mail to an address, for good: no later import or send reaches it."""
+    from ..mailing.subscribers import Store
+
+    address = _address(email)
+    with Store(database or config.paths.database) as store:
+        added = store.unsubscribe(address)
+    click.echo(f"{address}: {'unsubscribed' if added else 'already unsubscribed'}")
+
+
+@click.command()
+@common_options
+@database_option
+@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE")
+@click.option("--smtp-host", help="SMTP server. Overrides smtp.host.")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), help="Overrides smtp.port.")
+@click.option("--smtp-security", type=click.Choice(["starttls", "ssl", "plain"]), help="Overrides smtp.security.")
+@click.option("--smtp-user", help="Log in as this user (password: $PUBLISHER_SMTP_PASSWORD). Overrides smtp.username.")
+@click.option(
+    "--rate", type=click.FloatRange(min=0), help="Messages per second, all connections together; 0: no limit."
+)
+@click.option(
+    "--connections", type=click.IntRange(1, 64), help="Parallel SMTP connections. Overrides smtp.connections."
+)
+@click.option(
+    "--retries", type=click.IntRange(0, 20), help="Attempts after a temporary failure. Overrides smtp.retries."
+)
+@click.option("--backoff", type=click.FloatRange(min=0, min_open=True), help="Seconds before the first retry.")
+@click.option("--retry-pending", is_flag=True, help="Also resend messages an interrupted run left pending.")
+@click.option(
+    "--dry-run",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="FOLDER",
+    help="Write each personal message to FOLDER as .eml; connect to nothing, record nothing.",
+)
+def send(config: Config, database: Path | None, date: Any, **given: Any) -> None:
+    """Mail the built email issue of DATE (YYYY-MM-DD) to every subscriber, once.
+
+    Each subscriber gets their own copy: only the notes with their tags (none at all when the issue
+    has none of them), their own unsubscribe link, signed with $PUBLISHER_SECRET. Every message is
+    recorded in the database before and after it is sent, so running the command again, after a
+    failure or an interruption, sends only what was not sent. Exits 1 when anything failed.
+    """
+    import contextlib
+    import os
+    import signal
+
+    from ..mailing.send import PASSWORD_ENV, SECRET_ENV, SendOptions, send_issue, summary_lines
+    from ..mailing.transport import SmtpSettings
+
+    smtp = config.smtp
+    settings = SmtpSettings(
+        host=given["smtp_host"] or smtp.host,
+        port=given["smtp_port"] or smtp.port,
+        security=given["smtp_security"] or smtp.security,
+        username=smtp.username if given["smtp_user"] is None else given["smtp_user"],
+        password=os.environ.get(PASSWORD_ENV, ""),
+        timeout=smtp.timeout,
+    )
+    if settings.username and not settings.password and not given["dry_run"]:
+        raise PublisherError(f"SMTP user {settings.username} needs a password: set {PASSWORD_ENV}")
+    options = SendOptions(
+        rate=smtp.rate if given["rate"] is None else given["rate"],
+        connections=given["connections"] or smtp.connections,
+        retries=smtp.retries if given["retries"] is None else given["retries"],
+        backoff=given["backoff"] or smtp.backoff,
+        retry_pending=given["retry_pending"],
+        dry_run=given["dry_run"],
+    )
+    with contextlib.ExitStack() as stack:
+        bar: Any = None
+        # SIGTERM (a service manager, a CI timeout) stops as gently as Ctrl-C: messages under way finish.
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        stack.callback(signal.signal, signal.SIGTERM, previous)
+
+        def on_plan(total: int) -> None:
+            nonlocal bar
+            if total and sys.stdout.isatty():
+                bar = stack.enter_context(click.progressbar(length=total, label=f"sending {date.date()}"))
+
+        summary = send_issue(
+            date.date(),
+            out=config.paths.out,
+            database=database or config.paths.database,
+            secret=os.environ.get(SECRET_ENV),
+            smtp=settings,
+            options=options,
+            on_plan=on_plan,
+            on_outcome=lambda outcome: bar.update(1) if bar else None,
+        )
+    report, problems = summary_lines(summary, options.dry_run)
+    for line in report:
+        click.echo(line)
+    for line in problems:
+        click.echo(line, err=True)
+    if not summary.ok:
+        sys.exit(1)
+
+
+COMMANDS = (subscribers, unsubscribe, send)

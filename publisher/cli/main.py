@@ -1,0 +1,23 @@
+"""The `publisher` command group: every command of `site.py` and `mail.py` under one name."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from . import mail, site
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="publisher")
+def main() -> None:
+    """Publish dated research digests as feeds, email issues and a web archive.
+
+    A digest is a plain-text file that starts with its date and holds notes on several papers,
+    each closed by a line of #tags. `publisher build` turns a folder of them into RSS, Atom and
+    JSON feeds (also one set per tag), email issues and web pages under the output folder.
+    """
+
+
+for _command in (*site.COMMANDS, *mail.COMMANDS):
+    main.add_command(_command)

@@ -1,0 +1,391 @@
+"""`publisher send DATE`: one personal copy of a built issue to every subscriber who follows it.
+
+    out/email/DATE.html + out/send/DATE.json ─► BuiltIssue (render/assemble.py; nothing is rendered again)
+    subscribers, suppression list, ledger    ─► plan: who gets what, who is skipped and why
+    per subscriber ─► assemble.personalise ─► message.compose ─► transport ─► ledger
+
+Everything that can be wrong with the run (no secret, no built issue, an SMTP server that cannot
+be reached or refuses the login) is found before the first ledger row is written. Then each of
+`connections` threads opens its own SMTP connection and its own ledger connection and takes
+subscribers from a shared queue; a shared limiter spaces SMTP transactions `1/rate` seconds apart.
+A temporary failure (4xx, a lost connection) is retried `retries` times, waiting `backoff`,
+2×`backoff`, 4×`backoff`… seconds; a permanent one (5xx) is recorded and the run goes on.
+
+Ctrl-C stops the run cleanly: every thread finishes the message it is sending, records it, and
+stops; the rest is left for the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..errors import Diagnostic, SendError, shown_path
+from ..render import assemble, message, paths
+from ..render.assemble import BuiltIssue
+from .ledger import Ledger, Record
+from .subscribers import Store, Subscriber, unsubscribe_token
+from .transport import (
+    FolderTransport,
+    PermanentFailure,
+    SetupFailure,
+    SmtpSettings,
+    SmtpTransport,
+    TemporaryFailure,
+    Transport,
+    Unreachable,
+    check_server,
+)
+
+SECRET_ENV = "PUBLISHER_SECRET"
+PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
+MAX_BACKOFF = 300.0  # seconds: one wait between attempts never exceeds five minutes
+
+Status = Literal["sent", "written", "already sent", "failed", "suppressed", "filtered out", "pending", "not attempted"]
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    rate: float = 0.0  # SMTP transactions per second over all connections; 0: no limit
+    connections: int = 1
+    retries: int = 4  # further attempts after a temporary failure
+    backoff: float = 2.0  # seconds before the first retry; doubles each time
+    retry_pending: bool = False  # resend rows a crashed run left pending (they may have arrived)
+    dry_run: Path | None = None  # write .eml files into this folder instead of sending
+
+
+@dataclass(frozen=True)
+class Outcome:
+    address: str
+    status: Status
+    detail: str = ""  # the server's reply, or the reason
+
+
+@dataclass(frozen=True)
+class Summary:
+    date: dt.date
+    outcomes: tuple[Outcome, ...]
+    interrupted: bool = False
+
+    def count(self, status: Status) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    def having(self, status: Status) -> tuple[Outcome, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def ok(self) -> bool:
+        """False when something failed or was left unsent: the CLI exits 1."""
+        return not self.interrupted and not self.having("failed") and not self.having("not attempted")
+
+
+@dataclass(frozen=True)
+class Job:
+    subscriber: Subscriber
+    topics: tuple[str, ...] | None  # tag names of this issue they follow; None: the whole issue
+
+
+def require_secret(secret: str | None) -> str:
+    if not secret:
+        raise SendError(
+            f"set the environment variable {SECRET_ENV} to a long random string: it signs every "
+            "subscriber's unsubscribe link (keep it the same from one send to the next)"
+        )
+    return secret
+
+
+def load_issue(out: Path, date: dt.date) -> BuiltIssue:
+    """The built issue of DATE, as `build` wrote it; never rendered here."""
+    html_path = out / paths.email(date, "html")
+    manifest_path = out / paths.send_manifest(date)
+    missing = [p for p in (html_path, manifest_path) if not p.is_file()]
+    if missing:
+        raise SendError(
+            Diagnostic(
+                shown_path(missing[0]), None, f"no built issue for {date.isoformat()}: run `publisher build` first"
+            )
+        )
+    try:
+        issue = BuiltIssue.from_files(html_path.read_bytes(), manifest_path.read_bytes())
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SendError(
+            Diagnostic(shown_path(manifest_path), None, f"cannot read the built issue ({error}); run `publisher build`")
+        ) from None
+    if not issue.envelope.unsubscribe_url:
+        raise SendError(
+            "send gives every subscriber their own unsubscribe link: set [email] unsubscribe_url "
+            "(an https URL) in the config and run `publisher build` again"
+        )
+    return issue
+
+
+def followed_topics(issue: BuiltIssue, subscriber: Subscriber) -> tuple[str, ...] | None:
+    """The issue's tags (names) the subscriber follows; None when they follow everything."""
+    if not subscriber.tags:
+        return None
+    return tuple(issue.tags[i].name for i in issue.followed(subscriber.tags))
+
+
+def personal_message_id(issue: BuiltIssue, subscriber: Subscriber) -> str:
+    """Derived from (issue, subscriber): a resent copy carries the same id, so clients can drop it."""
+    who = hashlib.sha256(subscriber.key.encode("utf-8")).hexdigest()[:20]
+    domain = issue.envelope.from_address.rpartition("@")[2]
+    return message.message_id(f"issue-{issue.date.isoformat()}.{who}", domain)
+
+
+def personal_copy(issue: BuiltIssue, job: Job, secret: str) -> bytes:
+    """One subscriber's message, as it goes on the wire. Pure; ValueError when it cannot be made."""
+    subscriber = job.subscriber
+    url = paths.personal_unsubscribe(
+        issue.envelope.unsubscribe_url, subscriber.address, unsubscribe_token(secret, subscriber.address)
+    )
+    copy = assemble.personalise(issue, job.topics, url)
+    message_id = personal_message_id(issue, subscriber)
+    envelope = assemble.with_envelope(issue, copy, subscriber.address, message_id, url, to_name=subscriber.name)
+    return message.compose(envelope, copy.text, copy.html)
+
+
+def plan(
+    issue: BuiltIssue,
+    subscribers: list[Subscriber],
+    suppressed: set[str],
+    records: dict[str, Record],
+    retry_pending: bool = False,
+) -> tuple[list[Job], list[Outcome]]:
+    """Who gets a copy (jobs), and who does not and why (outcomes decided up front)."""
+    jobs: list[Job] = []
+    decided: list[Outcome] = []
+    for subscriber in subscribers:
+        record = records.get(subscriber.key)
+        topics = followed_topics(issue, subscriber)
+        if subscriber.key in suppressed:
+            decided.append(Outcome(subscriber.address, "suppressed"))
+        elif record is not None and record.state == "sent":
+            decided.append(Outcome(subscriber.address, "already sent", record.reply))
+        elif record is not None and record.state == "pending" and not retry_pending:
+            detail = f"attempt {record.attempts} started {record.updated} and never finished"
+            decided.append(Outcome(subscriber.address, "pending", detail))
+        elif topics == ():
+            decided.append(Outcome(subscriber.address, "filtered out"))
+        else:
+            jobs.append(Job(subscriber, topics))
+    return jobs, decided
+
+
+class RateLimiter:
+    """Spaces events at least 1/rate seconds apart, across threads; rate 0 means no limit."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self, stop: threading.Event) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            stop.wait(slot - now)
+
+
+@dataclass
+class _Run:
+    """What the sending threads share."""
+
+    issue: BuiltIssue
+    secret: str = field(repr=False)
+    options: SendOptions
+    database: Path
+    make_transport: Callable[[], Transport]
+    jobs: queue.SimpleQueue[Job] = field(default_factory=queue.SimpleQueue)
+    results: queue.SimpleQueue[Outcome | BaseException] = field(default_factory=queue.SimpleQueue)
+    stop: threading.Event = field(default_factory=threading.Event)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+
+
+def _worker(run: _Run) -> None:
+    ledger: Ledger | None = None
+    transport: Transport | None = None
+    try:
+        ledger = None if run.options.dry_run else Ledger(run.database)
+        transport = run.make_transport()
+        while not run.stop.is_set():
+            try:
+                job = run.jobs.get_nowait()
+            except queue.Empty:
+                return
+            run.results.put(_deliver(run, job, transport, ledger))
+    except BaseException as error:  # a bug or a broken database: stop everyone, report in the main thread
+        run.stop.set()
+        run.results.put(error)
+    finally:
+        if transport is not None:
+            transport.close()
+        if ledger is not None:
+            ledger.close()
+
+
+def _deliver(run: _Run, job: Job, transport: Transport, ledger: Ledger | None) -> Outcome:
+    issue, subscriber, options = run.issue, job.subscriber, run.options
+    day, key, address = issue.date.isoformat(), subscriber.key, subscriber.address
+    try:
+        data = personal_copy(issue, job, run.secret)
+    except ValueError as error:
+        if ledger:
+            ledger.finish(day, key, address, "failed", f"cannot make the message: {error}")
+        return Outcome(address, "failed", f"cannot make the message: {error}")
+    sender = issue.envelope.from_address
+    for attempt in range(1, options.retries + 2):
+        run.limiter.wait(run.stop)
+        if attempt == 1 and run.stop.is_set():
+            return Outcome(address, "not attempted")
+        if ledger:
+            ledger.begin(day, key, address)  # committed before the first SMTP command
+        try:
+            reply = transport.send(data, sender, address)
+        except TemporaryFailure as error:
+            reason = str(error)
+            if attempt > options.retries:
+                reason = f"{reason} (gave up after {attempt} attempts)"
+                if isinstance(error, Unreachable):
+                    run.stop.set()  # the server is gone: the others would only wait through their retries too
+            elif not run.stop.wait(min(options.backoff * 2 ** (attempt - 1), MAX_BACKOFF)):
+                if ledger:
+                    ledger.finish(day, key, address, "failed", f"{reason} (retrying)")
+                continue
+            else:
+                reason = f"{reason} (run interrupted before retrying)"
+            if ledger:
+                ledger.finish(day, key, address, "failed", reason)
+            return Outcome(address, "failed", reason)
+        except PermanentFailure as error:
+            if ledger:
+                ledger.finish(day, key, address, "failed", str(error))
+            return Outcome(address, "failed", str(error))
+        if ledger:
+            ledger.finish(day, key, address, "sent", reply)  # right after the 250: the duplicate window
+        return Outcome(address, "written" if options.dry_run else "sent", reply)
+    raise AssertionError("unreachable: the last attempt always returns")
+
+
+def send_issue(
+    date: dt.date,
+    *,
+    out: Path,
+    database: Path,
+    secret: str | None,
+    smtp: SmtpSettings,
+    options: SendOptions = SendOptions(),
+    on_plan: Callable[[int], None] | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> Summary:
+    """Send the built issue of DATE to every subscriber who should get it and has not yet."""
+    secret = require_secret(secret)
+    issue = load_issue(out, date)
+    if options.dry_run is None:
+        try:
+            check_server(smtp)  # before any ledger row: a bad host, port, TLS or login stops here
+        except SetupFailure as error:
+            raise SendError(str(error)) from None
+    if not database.is_file():  # a mistyped --db would otherwise be a new, empty list: "0 sent"
+        raise SendError(Diagnostic(shown_path(database), None, "no subscriber database here: add subscribers first"))
+    with Store(database) as store:
+        subscribers = store.subscribers()
+        suppressed = store.suppressed()
+    with Ledger(database) as ledger:
+        records = ledger.records(date.isoformat())
+    jobs, decided = plan(issue, subscribers, suppressed, records, options.retry_pending)
+    if on_plan:
+        on_plan(len(jobs))
+
+    def make_transport() -> Transport:
+        return FolderTransport(options.dry_run) if options.dry_run else SmtpTransport(smtp)
+
+    run = _Run(issue, secret, options, database, make_transport, limiter=RateLimiter(options.rate))
+    for job in jobs:
+        run.jobs.put(job)
+    outcomes, interrupted = _collect(run, len(jobs), on_outcome)
+    while True:  # what Ctrl-C left in the queue
+        try:
+            outcomes.append(Outcome(run.jobs.get_nowait().subscriber.address, "not attempted"))
+        except queue.Empty:
+            break
+    ordered = sorted(decided + outcomes, key=lambda o: o.address.casefold())
+    return Summary(date, tuple(ordered), interrupted)
+
+
+def _collect(run: _Run, total: int, on_outcome: Callable[[Outcome], None] | None) -> tuple[list[Outcome], bool]:
+    threads = [
+        threading.Thread(target=_worker, args=(run,), daemon=True) for _ in range(min(run.options.connections, total))
+    ]
+    for thread in threads:
+        thread.start()
+    outcomes: list[Outcome] = []
+    failure: BaseException | None = None
+    interrupted = False
+
+    def take(item: Outcome | BaseException) -> None:
+        nonlocal failure
+        if isinstance(item, BaseException):
+            failure = failure or item
+        else:
+            outcomes.append(item)
+            if on_outcome:
+                on_outcome(item)
+
+    try:
+        while any(thread.is_alive() for thread in threads):
+            try:
+                take(run.results.get(timeout=0.1))
+            except queue.Empty:
+                continue
+    except KeyboardInterrupt:
+        interrupted = True
+        run.stop.set()  # each thread finishes and records the message under way, then stops
+        for thread in threads:
+            thread.join()
+    while True:
+        try:
+            take(run.results.get_nowait())
+        except queue.Empty:
+            break
+    if failure is not None:
+        raise failure
+    return outcomes, interrupted
+
+
+def summary_lines(summary: Summary, dry_run: Path | None = None) -> tuple[list[str], list[str]]:
+    """The end-of-run report: the counts (for stdout), then every failure and open question (stderr)."""
+    done = "written" if dry_run else "sent"
+    counts = [(done, summary.count(done)), *((s, summary.count(s)) for s in _REPORTED)]
+    counts += [(s, summary.count(s)) for s in ("pending", "not attempted") if summary.count(s)]
+    report = [f"{summary.date.isoformat()}: " + ", ".join(f"{n} {label}" for label, n in counts)]
+    if dry_run:
+        report.append(f"dry run: messages written to {shown_path(dry_run)}; nothing sent, nothing recorded")
+    problems = [f"failed: {o.address}: {o.detail}" for o in summary.having("failed")]
+    problems += [f"pending: {o.address}: {o.detail}" for o in summary.having("pending")]
+    if summary.having("pending"):
+        problems.append(
+            "pending: an earlier run stopped while sending these; the server may have accepted them, so they "
+            "were not sent again. Check the SMTP server's log, then add --retry-pending to send them."
+        )
+    if summary.interrupted:
+        problems.append("interrupted: run the same command again to send the rest")
+    elif summary.having("not attempted"):
+        problems.append("stopped: the SMTP server could not be reached; run the same command again later")
+    elif summary.having("failed"):
+        problems.append("run the same command again to retry the failed ones; nothing is sent twice")
+    return report, problems
+
+
+_REPORTED: tuple[Status, ...] = ("already sent", "failed", "suppressed", "filtered out")

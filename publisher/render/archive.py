@@ -1,0 +1,215 @@
+"""The web archive: issue pages, the paginated index, tag pages, the tags page, static files.
+
+Every page is rendered from a template under `templates/site/` that extends one base layout.
+Templates never build a path: they call `Links` (relative links from the page being rendered,
+so the site works from file:// and any static host) and read `Frame` (head data: canonical URL,
+feed autodiscovery), both computed here from `paths`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ..digests.catalog import Catalog, TopicSummary
+from ..digests.model import Digest, Entry, Tag, Topic
+from . import paths, words
+from .context import Context
+from .feedmodel import MEDIA_TYPES
+from .output import Group, Output, group_key
+from .templating import render
+
+STYLESHEET = "style.css"
+T = TypeVar("T")
+
+FEED_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+
+
+@dataclass(frozen=True)
+class Links:
+    """Relative links from the page at `here` to every other output; what templates call."""
+
+    here: str
+
+    def to(self, relpath: str, fragment: str | None = None) -> str:
+        if fragment and relpath == self.here:
+            return paths.same_page(fragment)
+        return paths.relative(self.here, relpath, fragment)
+
+    def home(self, page: int = 1) -> str:
+        return self.to(paths.home(page))
+
+    def issue(self, digest: Digest, entry: Entry | None = None) -> str:
+        return self.issue_on(digest.date, entry.anchor if entry else None)
+
+    def issue_on(self, date: dt.date, anchor: str | None = None) -> str:
+        return self.to(paths.issue_page(date), anchor)
+
+    def tag(self, tag: Tag | Topic, page: int = 1) -> str:
+        return self.to(paths.tag_page(tag, page))
+
+    def feed(self, fmt: str, tag: Tag | Topic | None = None) -> str:
+        return self.to(paths.feed(fmt, tag))
+
+    @property
+    def tags_index(self) -> str:
+        return self.to(paths.TAGS_INDEX)
+
+    @property
+    def opml(self) -> str:
+        return self.to(paths.OPML)
+
+    @property
+    def stylesheet(self) -> str:
+        return self.to(paths.static(STYLESHEET))
+
+
+@dataclass(frozen=True)
+class Alternate:
+    """A `<link rel="alternate">` for feed readers: absolute, as autodiscovery wants."""
+
+    type: str
+    title: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the base layout needs besides the links: language, canonical URL, feeds to announce."""
+
+    lang: str
+    canonical: str
+    alternates: tuple[Alternate, ...]
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where one page of a paginated list sits among all of them; neighbours are relative links."""
+
+    number: int
+    count: int
+    newer: str | None
+    older: str | None
+    first: str
+    last: str
+
+
+def paginate(items: Sequence[T], size: int, page_path: Callable[[int], str]) -> list[tuple[str, Pager, Sequence[T]]]:
+    """Cut a newest-first list into pages of `size`: (path, pager, items) per page, at least one page."""
+    count = max(1, math.ceil(len(items) / size))
+    pages = []
+    for number in range(1, count + 1):
+        here = page_path(number)
+        link = Links(here)
+        pager = Pager(
+            number=number,
+            count=count,
+            newer=link.to(page_path(number - 1)) if number > 1 else None,
+            older=link.to(page_path(number + 1)) if number < count else None,
+            first=link.to(page_path(1)),
+            last=link.to(page_path(count)),
+        )
+        pages.append((here, pager, items[(number - 1) * size : number * size]))
+    return pages
+
+
+def render_issue_page(digest: Digest, older: dt.date | None, newer: dt.date | None, context: Context) -> list[Output]:
+    """The web version of one digest: what emails and feed items link to; links to its neighbours' pages."""
+    here = paths.issue_page(digest.date)
+    return [
+        _page(
+            context,
+            "site/issue.html",
+            here,
+            digest=digest,
+            title=words.issue_title(digest),
+            older=older,
+            newer=newer,
+        )
+    ]
+
+
+def render_site(catalog: Catalog, context: Context) -> list[Output]:
+    """The index pages, the tags page, one page per tag, and the static files, all at once."""
+    keys = {digest.date: "" for digest in catalog.digests}
+    return [output for group in site_groups(catalog, context, keys) for output in group.make({})]
+
+
+def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str]) -> list[Group]:
+    """One group per index page, per tag (all of its pages), the tags page and the static files.
+
+    A group's key holds the content keys of the digests its pages show, so adding a digest remakes
+    the index pages, the tags page and the pages of its own tags only.
+    """
+    groups = []
+    for here, pager, digests in paginate(catalog.digests, context.config.web.page_size, paths.home):
+        page = functools.partial(_page, context, "site/home.html", here, digests=digests, pager=pager)
+        key = group_key("home", here, repr(pager), *(keys[d.date] for d in digests))
+        groups.append(_group(key, "site/home.html", page))
+    tags = by_count(catalog.topics)
+    tags_key = group_key("tags", repr([(s.topic, s.count) for s in tags]))
+    page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, tags=tags)
+    groups.append(_group(tags_key, "site/tags.html", page))
+    for summary in catalog.topics:
+        key = group_key("tag", repr((summary.topic, summary.count)), *(keys[date] for date in summary.dates))
+        make = functools.partial(_tag_pages, summary, catalog, context)
+        groups.append(Group(key, (), lambda _, make=make: make(), ("site/tag.html",)))
+    static = [Output(paths.static(name), data) for name, data in context.theme.static_files()]
+    groups.append(Group(group_key("static"), (), lambda _: static, ("static/",)))
+    return groups
+
+
+def _group(key: str, template: str, page: Callable[[], Output]) -> Group:
+    """A group of one page, made only when the build needs it."""
+    # The build keys it by this template and all it extends, includes or imports (Theme.closure).
+    return Group(key, (), lambda _: [page()], (template,))
+
+
+def by_count(topics: tuple[TopicSummary, ...]) -> list[TopicSummary]:
+    """Most used first; ties by name, then slug, so the order never depends on anything else."""
+    return sorted(topics, key=lambda s: (-s.count, s.topic.name.casefold(), s.topic.slug))
+
+
+def _tag_pages(summary: TopicSummary, catalog: Catalog, context: Context) -> list[Output]:
+    tag = summary.topic
+    notes = [(digest, entry) for digest in catalog.with_tag(tag) for entry in digest.entries_with(tag)]
+    size = context.config.web.tag_page_size
+    return [
+        _page(
+            context,
+            "site/tag.html",
+            here,
+            feed_tag=tag,
+            summary=summary,
+            notes=page_notes,
+            pager=pager,
+            title=words.tag_title(context.config.site.title, tag),
+        )
+        for here, pager, page_notes in paginate(notes, size, lambda number: paths.tag_page(tag, number))
+    ]
+
+
+def _page(context: Context, template: str, here: str, *, feed_tag: Topic | None = None, **values: object) -> Output:
+    """Render one page with what every page gets: site, frame, links and the date wording."""
+    site = context.config.site
+    scope = site.title if feed_tag is None else words.tag_title(site.title, feed_tag)
+    alternates = tuple(
+        Alternate(MEDIA_TYPES[fmt], f"{scope} ({FEED_LABELS[fmt]})", context.urls.public(paths.feed(fmt, feed_tag)))
+        for fmt in paths.FEED_FORMATS
+    )
+    frame = Frame(lang=site.language, canonical=context.urls.public(here), alternates=alternates)
+    html = render(
+        context.theme,
+        template,
+        site=site,
+        frame=frame,
+        link=Links(here),
+        feed_formats=FEED_LABELS,
+        long_date=words.long_date,
+        **values,
+    )
+    return Output(here, html.encode("utf-8"))
