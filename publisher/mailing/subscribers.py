@@ -5,8 +5,9 @@ its case-folded form, which every comparison, the suppression list, the ledger a
 token use, so `Ann@Example.com` and `ann@example.com` are one person. Tags are kept as topic keys
 (`topics.topic_key`), so `#RLHF` follows `#rlhf` and `#Contrastive_Learning` `#contrastive-learning`.
 
-The schema is versioned with `PRAGMA user_version`; the file runs in WAL mode so that the send
-ledger can be written from several threads (one connection each) while others read.
+The schema is versioned with `PRAGMA user_version` (version 1 is upgraded in place); the file runs
+in WAL mode with a busy timeout, so that several threads and several `publisher send` processes can
+write the send ledger (one connection each) while others read.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from email_validator import EmailNotValidError, validate_email
 from ..errors import Diagnostic, SendError, shown_path
 from ..text import is_mail_address, topic_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscribers (
@@ -42,18 +43,45 @@ CREATE TABLE IF NOT EXISTS suppressed (
     reason TEXT NOT NULL,
     at     TEXT NOT NULL
 ) WITHOUT ROWID;
+"""
+
+# The send ledger (see ledger.py): one row per (issue, subscriber), claimed by one run at a time.
+_LEDGER = """
 CREATE TABLE IF NOT EXISTS ledger (
-    issue    TEXT NOT NULL,             -- the digest date, YYYY-MM-DD
-    key      TEXT NOT NULL,
-    address  TEXT NOT NULL,
-    state    TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
-    reply    TEXT NOT NULL DEFAULT '',  -- the server's reply, or why it failed
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created  TEXT NOT NULL,
-    updated  TEXT NOT NULL,
+    issue       TEXT NOT NULL,             -- the digest date, YYYY-MM-DD
+    key         TEXT NOT NULL,
+    address     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+    reply       TEXT NOT NULL DEFAULT '',  -- the server's reply, or why it failed
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created     TEXT NOT NULL,
+    updated     TEXT NOT NULL,
+    run         TEXT NOT NULL DEFAULT '',  -- the run that claimed it last ('' before schema 2)
+    run_started TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (issue, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    id        TEXT PRIMARY KEY,            -- one `publisher send` process
+    host      TEXT NOT NULL,
+    pid       INTEGER NOT NULL,
+    started   TEXT NOT NULL,
+    heartbeat TEXT NOT NULL                -- renewed while it runs: a stale one is a dead run
+) WITHOUT ROWID;
 """
+
+# Schema 1 had no runs: its `pending` rows are claims of a run long gone.
+_UPGRADE_1 = (
+    """
+ALTER TABLE ledger RENAME TO ledger_1;
+"""
+    + _LEDGER
+    + """
+INSERT INTO ledger (issue, key, address, state, reply, attempts, created, updated)
+    SELECT issue, key, address, CASE state WHEN 'pending' THEN 'sending' ELSE state END,
+           reply, attempts, created, updated FROM ledger_1;
+DROP TABLE ledger_1;
+"""
+)
 
 
 def now() -> str:
@@ -68,19 +96,40 @@ def open_database(path: Path) -> sqlite3.Connection:
         raise SendError(Diagnostic(shown, None, "is a folder, not a subscriber database"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # A minute's busy timeout: other sends queue for the write lock instead of failing.
         connection = sqlite3.connect(path, timeout=60, isolation_level=None)
         connection.execute("PRAGMA journal_mode = WAL")
         # FULL: a commit is on disk before the next SMTP transaction starts, even after a power cut.
         connection.execute("PRAGMA synchronous = FULL")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            # One script, one transaction; IF NOT EXISTS because another process may have won the race.
-            connection.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-        elif version > SCHEMA_VERSION:
-            raise SendError(Diagnostic(shown, None, f"made by a newer publisher (schema {version}); upgrade publisher"))
+        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            _migrate(connection, shown)
     except sqlite3.DatabaseError as error:
         raise SendError(Diagnostic(shown, None, f"not a usable subscriber database: {error}")) from None
     return connection
+
+
+def _migrate(connection: sqlite3.Connection, shown: str) -> None:
+    """Make or upgrade the schema, in one transaction; the version is read again inside it,
+    because another process may have done it first."""
+    with transaction(connection):
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise SendError(Diagnostic(shown, None, f"made by a newer publisher (schema {version}); upgrade publisher"))
+        script = {0: _SCHEMA + _LEDGER, 1: _UPGRADE_1}.get(version, "")
+        for statement in _statements(script):
+            connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements, one by one (executescript would commit the transaction first)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current)
+            current = ""
+    return statements
 
 
 class Database:
