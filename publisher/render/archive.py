@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from ..digests.catalog import Catalog, TagSummary
 from ..digests.model import Digest, Entry, Tag
-from . import paths, words
+from . import assemble, paths, words
 from .context import Context
 from .feedmodel import MEDIA_TYPES
 from .output import Group, Output, group_key
@@ -58,6 +58,10 @@ class Links:
     @property
     def tags_index(self) -> str:
         return self.to(paths.TAGS_INDEX)
+
+    @property
+    def subscribe(self) -> str:
+        return self.to(paths.SUBSCRIBE)
 
     @property
     def opml(self) -> str:
@@ -154,6 +158,10 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     tags_key = group_key("tags", repr([(s.tag.name, s.tag.slug, s.count) for s in tags]))
     page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, tags=tags)
     groups.append(_group(tags_key, "site/tags.html", page))
+    page = functools.partial(_subscribe_page, context, tags)
+    groups.append(_group(group_key("subscribe", tags_key), "site/subscribe.html", page))
+    topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
+    groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
     for summary in catalog.tags:
         tag = summary.tag
         key = group_key("tag", repr((tag.name, tag.slug, summary.count)), *(keys[date] for date in summary.dates))
@@ -173,6 +181,24 @@ def _group(key: str, template: str, page: Callable[[], Output]) -> Group:
 def by_count(tags: tuple[TagSummary, ...]) -> list[TagSummary]:
     """Most used first; ties by name, then slug, so the order never depends on anything else."""
     return sorted(tags, key=lambda s: (-s.count, s.tag.name.casefold(), s.tag.slug))
+
+
+def topics_file(tags: list[TagSummary]) -> str:
+    """What the list endpoint offers readers to choose from (`paths.TOPICS`), most used first."""
+    return assemble.topics_json(assemble.Topic(s.tag.slug, s.tag.name, s.count) for s in tags)
+
+
+def _subscribe_page(context: Context, tags: list[TagSummary]) -> Output:
+    """The sign-up form, posting to the list endpoint; only the feeds when there is none."""
+    endpoint = context.config.list
+    return _page(
+        context,
+        "site/subscribe.html",
+        paths.SUBSCRIBE,
+        tags=tags,
+        subscribe_action=endpoint.url("subscribe"),
+        form_page=context.urls.public(paths.SUBSCRIBE),
+    )
 
 
 def _tag_pages(summary: TagSummary, catalog: Catalog, context: Context) -> list[Output]:
