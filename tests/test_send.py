@@ -21,9 +21,9 @@ import pytest
 
 from publisher.digests.parse import parse_sources
 from publisher.digests.sources import read_sources
+from publisher.mailing import tokens
 from publisher.mailing.ledger import Ledger
 from publisher.mailing.send import Job, load_issue, personal_copy, plan
-from publisher.mailing import tokens
 from publisher.mailing.subscribers import Store, Subscriber
 
 from .conftest import ROOT, SEEDS, run_cli

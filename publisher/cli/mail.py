@@ -251,7 +251,7 @@ def listen(config: Config, database: Path | None, host: str, port: int, threads:
         port=port,
         threads=threads,
         ident="publisher",
-        max_request_body_size=MAX_BODY,
+        max_request_body_size=4 * MAX_BODY,  # past this, waitress refuses before the app sees it
         max_request_header_size=32 * 1024,
         clear_untrusted_proxy_headers=False,  # ProxyFix decides, from list.trusted_proxies
     )
