@@ -131,7 +131,6 @@ def test_a_bad_header_or_file_is_one_clear_error(store: Store, tmp_path: Path):
         import_csv(store, tmp_path / "latin.csv")
 
 
-
 def test_the_subscriber_commands(tmp_path: Path):
     db = tmp_path / "people.db"
     path = write_csv(tmp_path, "email,name,tags\nann@example.com,Ann,#math\nbob@@x,Bob,\n")

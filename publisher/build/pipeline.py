@@ -15,18 +15,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
-from ..digests.catalog import Catalog, make_catalog
 from ..config import Config
-from ..render.context import Context
-from ..errors import Diagnostic, SourceError
+from ..digests.catalog import Catalog, make_catalog
 from ..digests.model import Digest
-from ..render.output import Group, group_key
 from ..digests.parse import parse_sources
-from .records import read_json, write_json
-from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
 from ..digests.sources import read_sources
+from ..errors import Diagnostic, SourceError
+from ..render.context import Context
+from ..render.output import Group, group_key
 from ..render.templating import load_theme
+from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
+from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
+from .records import read_json, write_json
 from .workers import default_jobs, make_groups, render_digests
 from .writer import Writer, WriteReport
 
@@ -71,7 +71,8 @@ def check(config: Config, *, use_cache: bool = False) -> Checked:
     errors = [d for d in diagnostics if d.severity == "error"]
     catalog = None
     try:
-        catalog = make_catalog(digests)
+        catalog = make_catalog(digests, config.topics.aliases, config.source)
+        warnings += catalog.warnings
     except SourceError as error:
         errors += error.diagnostics
     return Checked(None if errors else catalog, tuple(digests), warnings, tuple(errors))

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..digests.catalog import Catalog, TagSummary
-from ..digests.model import Digest, Entry, Tag
+from ..digests.catalog import Catalog, TopicSummary
+from ..digests.model import Digest, Entry, Tag, Topic
 from . import assemble, paths, words
 from .context import Context
 from .feedmodel import MEDIA_TYPES
@@ -49,10 +49,10 @@ class Links:
     def issue_on(self, date: dt.date, anchor: str | None = None) -> str:
         return self.to(paths.issue_page(date), anchor)
 
-    def tag(self, tag: Tag, page: int = 1) -> str:
+    def tag(self, tag: Tag | Topic, page: int = 1) -> str:
         return self.to(paths.tag_page(tag, page))
 
-    def feed(self, fmt: str, tag: Tag | None = None) -> str:
+    def feed(self, fmt: str, tag: Tag | Topic | None = None) -> str:
         return self.to(paths.feed(fmt, tag))
 
     @property
@@ -154,17 +154,16 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
         page = functools.partial(_page, context, "site/home.html", here, digests=digests, pager=pager)
         key = group_key("home", here, repr(pager), *(keys[d.date] for d in digests))
         groups.append(_group(key, "site/home.html", page))
-    tags = by_count(catalog.tags)
-    tags_key = group_key("tags", repr([(s.tag.name, s.tag.slug, s.count) for s in tags]))
+    tags = by_count(catalog.topics)
+    tags_key = group_key("tags", repr([(s.topic, s.count) for s in tags]))
     page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, tags=tags)
     groups.append(_group(tags_key, "site/tags.html", page))
     page = functools.partial(_subscribe_page, context, tags)
     groups.append(_group(group_key("subscribe", tags_key), "site/subscribe.html", page))
     topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
     groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
-    for summary in catalog.tags:
-        tag = summary.tag
-        key = group_key("tag", repr((tag.name, tag.slug, summary.count)), *(keys[date] for date in summary.dates))
+    for summary in catalog.topics:
+        key = group_key("tag", repr((summary.topic, summary.count)), *(keys[date] for date in summary.dates))
         make = functools.partial(_tag_pages, summary, catalog, context)
         groups.append(Group(key, (), lambda _, make=make: make(), ("site/tag.html",)))
     static = [Output(paths.static(name), data) for name, data in context.theme.static_files()]
@@ -178,31 +177,30 @@ def _group(key: str, template: str, page: Callable[[], Output]) -> Group:
     return Group(key, (), lambda _: [page()], (template,))
 
 
-def by_count(tags: tuple[TagSummary, ...]) -> list[TagSummary]:
+def by_count(topics: tuple[TopicSummary, ...]) -> list[TopicSummary]:
     """Most used first; ties by name, then slug, so the order never depends on anything else."""
-    return sorted(tags, key=lambda s: (-s.count, s.tag.name.casefold(), s.tag.slug))
+    return sorted(topics, key=lambda s: (-s.count, s.topic.name.casefold(), s.topic.slug))
 
 
-def topics_file(tags: list[TagSummary]) -> str:
+def topics_file(topics: list[TopicSummary]) -> str:
     """What the list endpoint offers readers to choose from (`paths.TOPICS`), most used first."""
-    return assemble.topics_json(assemble.Topic(s.tag.slug, s.tag.name, s.count) for s in tags)
+    return assemble.topics_json(assemble.ListTopic(s.topic.slug, s.topic.name, s.count) for s in topics)
 
 
-def _subscribe_page(context: Context, tags: list[TagSummary]) -> Output:
+def _subscribe_page(context: Context, topics: list[TopicSummary]) -> Output:
     """The sign-up form, posting to the list endpoint; only the feeds when there is none."""
-    endpoint = context.config.list
     return _page(
         context,
         "site/subscribe.html",
         paths.SUBSCRIBE,
-        tags=tags,
-        subscribe_action=endpoint.url("subscribe"),
+        topics=topics,
+        subscribe_action=context.config.list.url("subscribe"),
         form_page=context.urls.public(paths.SUBSCRIBE),
     )
 
 
-def _tag_pages(summary: TagSummary, catalog: Catalog, context: Context) -> list[Output]:
-    tag = summary.tag
+def _tag_pages(summary: TopicSummary, catalog: Catalog, context: Context) -> list[Output]:
+    tag = summary.topic
     notes = [(digest, entry) for digest in catalog.with_tag(tag) for entry in digest.entries_with(tag)]
     size = context.config.web.tag_page_size
     return [
@@ -220,7 +218,7 @@ def _tag_pages(summary: TagSummary, catalog: Catalog, context: Context) -> list[
     ]
 
 
-def _page(context: Context, template: str, here: str, *, feed_tag: Tag | None = None, **values: object) -> Output:
+def _page(context: Context, template: str, here: str, *, feed_tag: Topic | None = None, **values: object) -> Output:
     """Render one page with what every page gets: site, frame, links and the date wording."""
     site = context.config.site
     scope = site.title if feed_tag is None else words.tag_title(site.title, feed_tag)

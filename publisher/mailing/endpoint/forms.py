@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ...render import assemble, paths
-from ...render.assemble import Topic
+from ...render.assemble import ListTopic
 from ...text import is_http_url
 from .. import tokens
 from ..subscribers import normalise_address
@@ -27,7 +27,7 @@ class FormError(ValueError):
     """The form cannot be used as sent; the message is shown to the reader."""
 
 
-def load_topics(out: Path) -> tuple[Topic, ...]:
+def load_topics(out: Path) -> tuple[ListTopic, ...]:
     """The topics the last build wrote (most used first); none when there is no build yet."""
     try:
         return assemble.read_topics((out / paths.TOPICS).read_bytes())
@@ -49,7 +49,7 @@ def address(text: str) -> str:
 
 
 def chosen_topics(chosen: Iterable[str], everything: bool, known: Iterable[str]) -> tuple[str, ...]:
-    """Topic slugs a form chose: the ticked topics, or () for everything when none is ticked."""
+    """ListTopic slugs a form chose: the ticked topics, or () for everything when none is ticked."""
     allowed = set(known)
     picked = set(chosen)
     if picked - allowed:
