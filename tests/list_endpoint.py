@@ -75,7 +75,8 @@ class ListSite:
     def _write_project(self) -> None:
         shutil.copytree(SEEDS, self.folder / "seeds")
         config = (ROOT / "publisher.toml").read_text(encoding="utf-8")
-        config = re.sub(r"\[smtp\].*", "", config, flags=re.DOTALL)
+        for section in ("list", "smtp"):  # the repository's own, replaced below
+            config = re.sub(rf"^\[{section}\]\n.*?(?=^\[|\Z)", "", config, flags=re.DOTALL | re.MULTILINE)
         config += f"""
 [list]
 endpoint = "{self.endpoint}"
