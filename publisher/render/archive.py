@@ -160,8 +160,9 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     groups.append(_group(tags_key, "site/tags.html", page))
     page = functools.partial(_subscribe_page, context, tags)
     groups.append(_group(group_key("subscribe", tags_key), "site/subscribe.html", page))
-    topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
-    groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
+    if tags:  # nothing to mail, nothing to choose: no send/ files at all
+        topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
+        groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
     for summary in catalog.topics:
         key = group_key("tag", repr((summary.topic, summary.count)), *(keys[date] for date in summary.dates))
         make = functools.partial(_tag_pages, summary, catalog, context)
