@@ -133,7 +133,7 @@ def test_a_schema_1_database_is_upgraded_and_its_pending_rows_stay_pending(tmp_p
             ("a@x.org", "sending", False),
             ("b@x.org", "sent", False),
         ]
-        assert ledger.connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert ledger.connection.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_threads_and_processes_claiming_the_same_rows_each_get_each_row_once(tmp_path: Path):

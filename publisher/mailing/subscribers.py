@@ -5,17 +5,15 @@ its case-folded form, which every comparison, the suppression list, the ledger a
 token use, so `Ann@Example.com` and `ann@example.com` are one person. Tags are kept as topic keys
 (`topics.topic_key`), so `#RLHF` follows `#rlhf` and `#Contrastive_Learning` `#contrastive-learning`.
 
-The schema is versioned with `PRAGMA user_version` (version 1 is upgraded in place); the file runs
-in WAL mode with a busy timeout, so that several threads and several `publisher send` processes can
-write the send ledger (one connection each) while others read.
+The schema is versioned with `PRAGMA user_version` (older versions are upgraded in place); the
+file runs in WAL mode with a busy timeout, so that several threads and several `publisher send`
+processes can write the send ledger (one connection each) while others read.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
-import hmac
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +26,7 @@ from email_validator import EmailNotValidError, validate_email
 from ..errors import Diagnostic, SendError, shown_path
 from ..text import is_mail_address, topic_key
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscribers (
@@ -36,7 +34,8 @@ CREATE TABLE IF NOT EXISTS subscribers (
     address TEXT NOT NULL,              -- the normalised address: where mail goes
     name    TEXT NOT NULL DEFAULT '',
     tags    TEXT NOT NULL DEFAULT '',   -- space-separated tag slugs; empty follows everything
-    added   TEXT NOT NULL
+    added   TEXT NOT NULL,
+    paused  INTEGER NOT NULL DEFAULT 0  -- 1: the reader paused their mail (preferences page)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS suppressed (
     key    TEXT PRIMARY KEY,
@@ -44,7 +43,6 @@ CREATE TABLE IF NOT EXISTS suppressed (
     at     TEXT NOT NULL
 ) WITHOUT ROWID;
 """
-
 # The send ledger (see ledger.py): one row per (issue, subscriber), claimed by one run at a time.
 _LEDGER = """
 CREATE TABLE IF NOT EXISTS ledger (
@@ -56,7 +54,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     attempts    INTEGER NOT NULL DEFAULT 0,
     created     TEXT NOT NULL,
     updated     TEXT NOT NULL,
-    run         TEXT NOT NULL DEFAULT '',  -- the run that claimed it last ('' before schema 2)
+    run         TEXT NOT NULL DEFAULT '',  -- the run that claimed it last ('' before schema 3)
     run_started TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (issue, key)
 ) WITHOUT ROWID;
@@ -68,20 +66,48 @@ CREATE TABLE IF NOT EXISTS runs (
     heartbeat TEXT NOT NULL                -- renewed while it runs: a stale one is a dead run
 ) WITHOUT ROWID;
 """
-
-# Schema 1 had no runs: its `pending` rows are claims of a run long gone.
-_UPGRADE_1 = (
-    """
-ALTER TABLE ledger RENAME TO ledger_1;
+# The list endpoint's tables (signups.py): sign-ups waiting for confirmation are kept apart from subscribers.
+_LIST_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (
+    key       TEXT PRIMARY KEY,
+    address   TEXT NOT NULL,
+    tags      TEXT NOT NULL DEFAULT '',  -- the topics chosen on the form; empty: everything
+    page      TEXT NOT NULL DEFAULT '',  -- the page the form was on
+    ip_hash   TEXT NOT NULL DEFAULT '',  -- HMAC of the client IP: evidence, not the IP itself
+    requested TEXT NOT NULL,
+    expires   TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consents (   -- every confirmed sign-up: when, what, from where
+    id        INTEGER PRIMARY KEY,
+    key       TEXT NOT NULL,
+    tags      TEXT NOT NULL,
+    page      TEXT NOT NULL,
+    ip_hash   TEXT NOT NULL,
+    requested TEXT NOT NULL,
+    confirmed TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS throttle (   -- recent sign-up attempts, for the rate limits
+    scope TEXT NOT NULL,                -- 'ip' or 'address'
+    who   TEXT NOT NULL,                -- a hash, never the IP or address itself
+    at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS throttle_who ON throttle (scope, who, at);
 """
+# From schema 1 (before the list endpoint): one more column and the endpoint's tables.
+_UPGRADE_FROM_1 = "ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;\n" + _LIST_SCHEMA
+# From schema 2 (before runs claimed messages): its `pending` ledger rows are claims of a run long gone.
+_UPGRADE_FROM_2 = (
+    "CREATE TABLE IF NOT EXISTS ledger (issue, key, address, state, reply, attempts, created, updated);\n"
+    "ALTER TABLE ledger RENAME TO ledger_2;\n"
     + _LEDGER
     + """
 INSERT INTO ledger (issue, key, address, state, reply, attempts, created, updated)
     SELECT issue, key, address, CASE state WHEN 'pending' THEN 'sending' ELSE state END,
-           reply, attempts, created, updated FROM ledger_1;
-DROP TABLE ledger_1;
+           reply, attempts, created, updated FROM ledger_2;
+DROP TABLE ledger_2;
 """
 )
+_MIGRATIONS = {0: _SCHEMA + _LIST_SCHEMA + _LEDGER, 1: _UPGRADE_FROM_1 + _UPGRADE_FROM_2, 2: _UPGRADE_FROM_2}
 
 
 def now() -> str:
@@ -115,8 +141,7 @@ def _migrate(connection: sqlite3.Connection, shown: str) -> None:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise SendError(Diagnostic(shown, None, f"made by a newer publisher (schema {version}); upgrade publisher"))
-        script = {0: _SCHEMA + _LEDGER, 1: _UPGRADE_1}.get(version, "")
-        for statement in _statements(script):
+        for statement in _statements(_MIGRATIONS.get(version, "")):
             connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
@@ -178,18 +203,6 @@ def address_key(address: str) -> str:
     return address.casefold()
 
 
-def unsubscribe_token(secret: str, address: str) -> str:
-    """HMAC-SHA256 of the case-folded address: only the holder of the secret can make one, and one
-    person's token unsubscribes no one else."""
-    return hmac.new(secret.encode("utf-8"), address_key(address).encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def verify_token(secret: str, address: str, token: str) -> bool:
-    """True when `token` is the unsubscribe token of `address` (compared in constant time)."""
-    token = token.strip().lower()
-    return bool(secret) and token.isascii() and hmac.compare_digest(unsubscribe_token(secret, address), token)
-
-
 def parse_tags(text: str) -> tuple[str, ...]:
     """`#RLHF math_x` → ('math-x', 'rlhf'): topic keys (topics.topic_key), sorted, without repeats."""
     slugs = set()
@@ -206,6 +219,7 @@ class Subscriber:
     address: str  # normalised
     name: str = ""
     tags: tuple[str, ...] = ()  # slugs; empty: every entry
+    paused: bool = False  # the reader paused their mail: send skips them
 
     @property
     def key(self) -> str:
@@ -225,8 +239,8 @@ class Store(Database):
     """Subscribers and the suppression list, over one connection."""
 
     def subscribers(self) -> list[Subscriber]:
-        rows = self.connection.execute("SELECT address, name, tags FROM subscribers ORDER BY key")
-        return [Subscriber(address, name, tuple(tags.split())) for address, name, tags in rows]
+        rows = self.connection.execute("SELECT address, name, tags, paused FROM subscribers ORDER BY key")
+        return [Subscriber(address, name, tuple(tags.split()), bool(paused)) for address, name, tags, paused in rows]
 
     def suppressed(self) -> set[str]:
         return {key for (key,) in self.connection.execute("SELECT key FROM suppressed")}
