@@ -178,7 +178,9 @@ class Writer:
 
     def commit(self) -> WriteReport:
         """Swap the staged tree in (when anything differs) and remember what was written."""
-        tree = outdir.tree_id(self._digests)
+        # Nothing added, changed or removed: the tree is the one out/ names (a no-op build skips the hash).
+        same = not (self._added or self._changed) and self._current.keys() - self._seen <= {paths.MARKER}
+        tree = self.tree if self.tree and same else outdir.tree_id(self._digests)
         self.add(Output(paths.MARKER, outdir.marker_text(tree)))
         report = self.report()
         if not self.dry_run and report.differs:
