@@ -104,6 +104,7 @@ class Writer:
             raise OutputError(Diagnostic(str(self.out_dir), None, "the output folder cannot be a file system root"))
         self._staging = _staging(self.out_dir)
         if not self.dry_run:
+            outdir.refuse_foreign(self.out_dir)  # before the lock file: nothing beside a folder that is not ours
             self._lock = outdir.lock(self.out_dir, self.wait, self.on_wait)
             recover(self.out_dir)
             outdir.refuse_foreign(self.out_dir)

@@ -26,11 +26,14 @@ a busy timeout and IMMEDIATE transactions serialise the writers, in one process 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
+import sqlite3
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -187,6 +190,30 @@ class Ledger(Database):
         host = socket.gethostname()
         rows = self.connection.execute("SELECT id, host, pid FROM runs WHERE heartbeat >= ?", (_ago(LEASE),))
         return {run for run, where, pid in rows.fetchall() if where != host or _running(pid)}
+
+
+@contextlib.contextmanager
+def keep_alive(database: Path, run: Run | None) -> Iterator[None]:
+    """Renew the run's heartbeat every few seconds (its own connection, its own thread) while the
+    block runs, so other runs see it alive; nothing for a dry run (no run)."""
+    if run is None:
+        yield
+        return
+    done = threading.Event()
+
+    def beat() -> None:
+        with Ledger(database) as ledger:
+            while not done.wait(RENEW):
+                with contextlib.suppress(sqlite3.Error):  # a busy database: the next beat is soon
+                    ledger.renew(run)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def claimable(record: Record, retry_pending: bool) -> bool:

@@ -21,14 +21,11 @@ stops; the rest is left for the next run.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import queue
-import sqlite3
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -37,11 +34,12 @@ from ..errors import Diagnostic, SendError, shown_path
 from ..render import assemble, message, paths
 from ..render.assemble import BuiltIssue
 from . import tokens
-from .ledger import RENEW, Claim, Ledger, Record, Run, claimable
+from .ledger import Claim, Ledger, Record, Run, claimable, keep_alive
 from .subscribers import Store, Subscriber
 from .transport import (
     FolderTransport,
     PermanentFailure,
+    RateLimiter,
     SetupFailure,
     SmtpSettings,
     SmtpTransport,
@@ -207,25 +205,6 @@ def held(address: str, record: Record) -> Outcome:
     return Outcome(address, "pending", f"attempt {record.attempts} started {record.updated} and never finished")
 
 
-class RateLimiter:
-    """Spaces events at least 1/rate seconds apart, across threads; rate 0 means no limit."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def wait(self, stop: threading.Event) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            stop.wait(slot - now)
-
-
 @dataclass
 class _Run:
     """What the sending threads share."""
@@ -346,7 +325,7 @@ def send_issue(
         run = _Run(issue, secret, options, database, make_transport, active, limiter=RateLimiter(options.rate))
         for job in jobs:
             run.jobs.put(job)
-        with _heartbeat(database, active):
+        with keep_alive(database, active):
             outcomes, interrupted = _collect(run, len(jobs), on_outcome)
     finally:
         if active is not None:
@@ -365,29 +344,6 @@ def _failed(ledger: Ledger | None, claim: Claim | None, address: str, reason: st
     if ledger is not None and claim is not None:
         ledger.mark_failed(claim, reason)
     return Outcome(address, "failed", reason)
-
-
-@contextlib.contextmanager
-def _heartbeat(database: Path, active: Run | None) -> Iterator[None]:
-    """Renew the run's heartbeat while it sends, so other runs see it alive."""
-    if active is None:
-        yield
-        return
-    done = threading.Event()
-
-    def beat() -> None:
-        with Ledger(database) as ledger:
-            while not done.wait(RENEW):
-                with contextlib.suppress(sqlite3.Error):  # a busy database: the next beat is soon
-                    ledger.renew(active)
-
-    thread = threading.Thread(target=beat, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join()
 
 
 def _collect(run: _Run, total: int, on_outcome: Callable[[Outcome], None] | None) -> tuple[list[Outcome], bool]:
