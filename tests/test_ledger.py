@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
+from publisher.mailing.database import database_errors
 from publisher.mailing.ledger import Ledger
 
 
-def test_a_message_goes_pending_then_sent_with_the_reply(tmp_path: Path):
-    db = tmp_path / "ledger.db"
+def test_a_message_goes_pending_then_sent_with_the_reply(store_target: Path | str):
+    db = store_target
     with Ledger(db) as ledger:
         ledger.begin("2024-07-25", "ann@example.com", "Ann@example.com")
         # Committed at once: another connection (another process, after a crash) sees the row.
@@ -32,8 +32,8 @@ def test_a_message_goes_pending_then_sent_with_the_reply(tmp_path: Path):
         assert ledger.records("2024-07-26") == {}
 
 
-def test_a_failure_before_any_attempt_is_recorded_too(tmp_path: Path):
-    with Ledger(tmp_path / "ledger.db") as ledger:
+def test_a_failure_before_any_attempt_is_recorded_too(store_target: Path | str):
+    with Ledger(store_target) as ledger:
         ledger.finish("2024-07-25", "x@example.com", "x@example.com", "failed", "cannot make the message")
         record = ledger.records("2024-07-25")["x@example.com"]
         assert (record.state, record.attempts) == ("failed", 0)
@@ -41,16 +41,15 @@ def test_a_failure_before_any_attempt_is_recorded_too(tmp_path: Path):
             ledger.finish("2024-07-25", "x@example.com", "x@example.com", "pending", "")
 
 
-def test_the_database_refuses_an_unknown_state(tmp_path: Path):
-    Ledger(tmp_path / "ledger.db").close()
-    with sqlite3.connect(tmp_path / "ledger.db") as connection, pytest.raises(sqlite3.IntegrityError):
-        connection.execute(
+def test_the_database_refuses_an_unknown_state(store_target: Path | str):
+    with Ledger(store_target) as ledger, pytest.raises(database_errors(ledger.connection)):
+        ledger.connection.execute(
             "INSERT INTO ledger (issue, key, address, state, created, updated) VALUES ('d', 'k', 'a', 'maybe', '', '')"
         )
 
 
-def test_threads_with_their_own_connections_lose_no_write(tmp_path: Path):
-    db = tmp_path / "ledger.db"
+def test_threads_with_their_own_connections_lose_no_write(store_target: Path | str):
+    db = store_target
     Ledger(db).close()
 
     def write(thread: int) -> None:

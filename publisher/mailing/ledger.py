@@ -55,7 +55,8 @@ class Ledger(Database):
                 "INSERT INTO ledger (issue, key, address, state, reply, attempts, created, updated)"
                 " VALUES (?, ?, ?, 'pending', '', 1, ?, ?)"
                 " ON CONFLICT (issue, key) DO UPDATE SET"
-                " state = 'pending', address = excluded.address, attempts = attempts + 1, updated = excluded.updated",
+                " state = 'pending', address = excluded.address, attempts = ledger.attempts + 1,"
+                " updated = excluded.updated",
                 (issue, key, address, stamp, stamp),
             )
 
