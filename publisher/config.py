@@ -92,6 +92,12 @@ def _endpoint(value: str) -> str:
     return value.rstrip("/")
 
 
+def _database_url(value: str) -> str:
+    if value and not re.match(r"postgres(ql)?://", value, re.IGNORECASE):
+        raise ValueError("must be a postgresql:// URL (a SQLite store is paths.database)")
+    return value
+
+
 def _count(value: int) -> int:
     if value < 0:
         raise ValueError("must be a whole number of at least 0")
@@ -192,6 +198,8 @@ class MailingList:
     signups_per_address: int = field(default=3, metadata=check(_positive))  # per address and limit_minutes
     limit_minutes: int = field(default=60, metadata=check(_positive))
     trusted_proxies: int = field(default=0, metadata=check(_count))  # reverse proxies that set X-Forwarded-For
+    # A PostgreSQL store shared by several machines (postgresql://…); empty: the SQLite file paths.database.
+    database: str = field(default="", metadata=check(_database_url))
 
     def url(self, route: str) -> str:
         """The public URL of one of the endpoint's routes ("" when there is no endpoint)."""

@@ -56,3 +56,38 @@ def certificate(tmp_path_factory: pytest.TempPathFactory):
     from .smtp_server import make_certificate
 
     return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A PostgreSQL server of the tests' own (tests/postgres_server.py), for the whole session."""
+    from .postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=ENGINES)
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """A new, empty subscriber store on each engine: a SQLite file, or a PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        return tmp_path / "publisher.db"
+    return request.getfixturevalue("postgres").fresh()
+
+
+def query(target: Path | str, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of one query on a store, whatever its engine (`?` placeholders), for tests that look inside."""
+    from publisher.mailing.database import connect
+
+    connection = connect(target)
+    try:
+        cursor = connection.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    finally:
+        connection.close()

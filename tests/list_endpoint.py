@@ -14,7 +14,6 @@ import http.client
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, query
 from .smtp_server import RecordingHandler, SmtpServer, free_port
 
 SECRET = "list-endpoint-test-secret-0123456789"
@@ -59,7 +58,7 @@ def links(message: EmailMessage) -> list[str]:
 
 
 class ListSite:
-    def __init__(self, folder: Path, *, trusted_proxies: int = 1) -> None:
+    def __init__(self, folder: Path, *, trusted_proxies: int = 1, database: str | None = None) -> None:
         self.folder = folder
         self.trusted_proxies = trusted_proxies
         self.smtp = SmtpServer(RecordingHandler())
@@ -68,7 +67,8 @@ class ListSite:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.site_url = f"http://127.0.0.1:{self.site_port}/"  # the built site, served here
         self.public_url = "https://example.github.io/publisher/"  # site.base_url: where it would be published
-        self.database = folder / "publisher.db"
+        # The store: the project's SQLite file, or a PostgreSQL URL given as $PUBLISHER_DATABASE_URL.
+        self.database: Path | str = database or folder / "publisher.db"
         self.processes: list[subprocess.Popen] = []
 
     # The project: the repository's config and seeds, with the endpoint and the SMTP server set.
@@ -97,6 +97,9 @@ timeout = 10.0
     def environment(self) -> dict[str, str]:
         env = {**os.environ, "PUBLISHER_SECRET": SECRET}
         env.pop("PUBLISHER_SMTP_PASSWORD", None)
+        env.pop("PUBLISHER_DATABASE_URL", None)
+        if isinstance(self.database, str):
+            env["PUBLISHER_DATABASE_URL"] = self.database
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         return env
 
@@ -217,8 +220,7 @@ timeout = 10.0
 
     # The store, read directly: what the tests assert about.
     def rows(self, table: str) -> list[tuple]:
-        with sqlite3.connect(self.database) as connection:
-            return sorted(connection.execute(f"SELECT * FROM {table}").fetchall())
+        return sorted(query(self.database, f"SELECT * FROM {table}"))
 
     def suppressed(self) -> set[str]:
         return {row[0] for row in self.rows("suppressed")}

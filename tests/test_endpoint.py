@@ -17,15 +17,19 @@ import pytest
 
 from publisher.mailing import tokens
 
+from .conftest import ENGINES
 from .list_endpoint import SECRET, SIGNUPS_PER_ADDRESS, SIGNUPS_PER_IP, Answer, ListSite, links
 
 DATE = "2024-07-25"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ListSite]:
-    with ListSite(tmp_path_factory.mktemp("list")) as running:
+@pytest.fixture(scope="module", params=ENGINES)
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ListSite]:
+    """One running endpoint per engine: its SQLite file, or PostgreSQL through $PUBLISHER_DATABASE_URL."""
+    database = request.getfixturevalue("postgres").fresh() if request.param == "postgresql" else None
+    with ListSite(tmp_path_factory.mktemp("list"), database=database) as running:
         yield running
+    assert (running.folder / "publisher.db").exists() == (database is None), "the store is not the one named"
 
 
 def sign_up(site: ListSite, address: str, ip: str, **fields: object) -> Answer:

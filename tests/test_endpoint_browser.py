@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from .browser import SCREENSHOTS
+from .conftest import ENGINES
 from .list_endpoint import ListSite, links
 
 pytestmark = pytest.mark.browser
@@ -34,8 +35,10 @@ def subscriber_line(site: ListSite) -> str:
     return next(line for line in site.cli("subscribers", "list").stdout.splitlines() if line.startswith(READER))
 
 
-def test_a_reader_subscribes_chooses_topics_and_leaves(tmp_path: Path, browser):
-    with ListSite(tmp_path) as site:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_reader_subscribes_chooses_topics_and_leaves(tmp_path: Path, browser, engine: str, request):
+    database = request.getfixturevalue("postgres").fresh() if engine == "postgresql" else None
+    with ListSite(tmp_path, database=database) as site:
         page = browser.page(width=390)
         page.goto(site.site_url + "subscribe/")
         assert page.is_checked("input[name=everything]")  # ticked by default

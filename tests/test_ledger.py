@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from publisher.mailing.database import database_errors
 from publisher.mailing.ledger import Claim, Ledger, Run
 
 DAY = "2024-07-25"
 ANN = ("ann@example.com", "Ann@example.com")
 
 
-def test_a_claim_goes_sending_then_sent_with_the_reply(tmp_path: Path):
-    db = tmp_path / "ledger.db"
+def test_a_claim_goes_sending_then_sent_with_the_reply(store_target: Path | str):
+    db = store_target
     with Ledger(db) as ledger:
         run = ledger.open_run()
         (claim,), refused = ledger.claim(DAY, [ANN], run)
@@ -42,8 +43,8 @@ def test_a_claim_goes_sending_then_sent_with_the_reply(tmp_path: Path):
         assert ledger.records("2024-07-26") == {}
 
 
-def test_a_released_claim_is_as_it_was(tmp_path: Path):
-    with Ledger(tmp_path / "ledger.db") as ledger:
+def test_a_released_claim_is_as_it_was(store_target: Path | str):
+    with Ledger(store_target) as ledger:
         run = ledger.open_run()
         (claim,), _ = ledger.claim(DAY, [ANN], run)
         ledger.release(claim)
@@ -56,8 +57,8 @@ def test_a_released_claim_is_as_it_was(tmp_path: Path):
         assert ledger.records(DAY) == before
 
 
-def test_a_batch_claim_takes_what_is_free_up_to_the_limit(tmp_path: Path):
-    with Ledger(tmp_path / "ledger.db") as ledger:
+def test_a_batch_claim_takes_what_is_free_up_to_the_limit(store_target: Path | str):
+    with Ledger(store_target) as ledger:
         first, second = ledger.open_run(), ledger.open_run()
         wanted = [(f"r{n}@example.com", f"r{n}@example.com") for n in range(6)]
         assert len(ledger.claim(DAY, wanted[:2], first)[0]) == 2
@@ -67,14 +68,14 @@ def test_a_batch_claim_takes_what_is_free_up_to_the_limit(tmp_path: Path):
         assert all(record.live and record.run == first.id for record in refused.values())
 
 
-def test_the_claim_of_a_dead_run_is_pending_and_taken_only_when_asked(tmp_path: Path):
+def test_the_claim_of_a_dead_run_is_pending_and_taken_only_when_asked(store_target: Path | str):
     """A run killed during an SMTP transaction leaves its row `sending`; as soon as its process is
     gone, that row is pending: reported, claimed again only with retry_pending."""
-    db = tmp_path / "ledger.db"
+    db = store_target
     Ledger(db).close()
     script = (
-        "import sys; from pathlib import Path; from publisher.mailing.ledger import Claim, Ledger, Run\n"
-        "ledger = Ledger(Path(sys.argv[1])); run = ledger.open_run()\n"
+        "import sys; from publisher.mailing.database import parse_target; from publisher.mailing.ledger import Ledger\n"
+        "ledger = Ledger(parse_target(sys.argv[1])); run = ledger.open_run()\n"
         f"ledger.claim({DAY!r}, [{ANN!r}], run)\n"
     )
     subprocess.run([sys.executable, "-c", script, str(db)], check=True)  # exits without marking: as if killed
@@ -91,8 +92,8 @@ def test_the_claim_of_a_dead_run_is_pending_and_taken_only_when_asked(tmp_path: 
         assert ledger.records(DAY)["ann@example.com"].run == run.id
 
 
-def test_a_run_whose_heartbeat_stopped_is_gone(tmp_path: Path):
-    with Ledger(tmp_path / "ledger.db") as ledger:
+def test_a_run_whose_heartbeat_stopped_is_gone(store_target: Path | str):
+    with Ledger(store_target) as ledger:
         run = ledger.open_run()
         ledger.claim(DAY, [ANN], run)
         assert ledger.records(DAY)["ann@example.com"].live
@@ -104,10 +105,9 @@ def test_a_run_whose_heartbeat_stopped_is_gone(tmp_path: Path):
         assert not ledger.records(DAY)["ann@example.com"].live
 
 
-def test_the_database_refuses_an_unknown_state(tmp_path: Path):
-    Ledger(tmp_path / "ledger.db").close()
-    with sqlite3.connect(tmp_path / "ledger.db") as connection, pytest.raises(sqlite3.IntegrityError):
-        connection.execute(
+def test_the_database_refuses_an_unknown_state(store_target: Path | str):
+    with Ledger(store_target) as ledger, pytest.raises(database_errors(ledger.connection)):
+        ledger.connection.execute(
             "INSERT INTO ledger (issue, key, address, state, created, updated) VALUES ('d', 'k', 'a', 'maybe', '', '')"
         )
 
@@ -136,15 +136,15 @@ def test_a_schema_1_database_is_upgraded_and_its_pending_rows_stay_pending(tmp_p
         assert ledger.connection.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
-def test_threads_and_processes_claiming_the_same_rows_each_get_each_row_once(tmp_path: Path):
+def test_threads_and_processes_claiming_the_same_rows_each_get_each_row_once(store_target: Path | str):
     """Four threads here and two processes claim the same 200 rows one by one: every row is
     claimed exactly once (SQLite in WAL mode, a busy timeout, IMMEDIATE transactions)."""
-    db = tmp_path / "ledger.db"
+    db = store_target
     Ledger(db).close()
     keys = [f"r{n:03d}@example.com" for n in range(200)]
     script = (
-        "import sys; from pathlib import Path; from publisher.mailing.ledger import Claim, Ledger, Run\n"
-        "ledger = Ledger(Path(sys.argv[1])); run = ledger.open_run(); won = 0\n"
+        "import sys; from publisher.mailing.database import parse_target; from publisher.mailing.ledger import Ledger\n"
+        "ledger = Ledger(parse_target(sys.argv[1])); run = ledger.open_run(); won = 0\n"
         f"for key in {keys!r}:\n"
         f"    claims, _ = ledger.claim({DAY!r}, [(key, key)], run)\n"
         "    for claim in claims: ledger.mark_sent(claim, 'pid %d' % __import__('os').getpid()); won += 1\n"

@@ -41,8 +41,8 @@ def test_a_schema_1_database_is_upgraded_in_place(tmp_path: Path):
         assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
-def test_sign_up_confirm_pause_leave_and_undo(tmp_path: Path):
-    with Store(tmp_path / "list.db") as store:
+def test_sign_up_confirm_pause_leave_and_undo(store_target: Path | str):
+    with Store(store_target) as store:
         consent = signups.Consent(("math", "rlhf"), "https://example.com/subscribe/", "ab12")
         assert signups.request(store, "Ann@Example.com", consent, LATER) == "new"
         assert signups.state(store, "ann@example.com") == "pending"
@@ -96,16 +96,16 @@ def test_the_subscribe_page_has_a_form_only_with_an_endpoint():
             assert "subscribe/index.html" in pages[path].decode(), path
 
 
-def _client(tmp_path: Path, proxies: int):
+def _client(tmp_path: Path, database: Path | str, proxies: int):
     config = dataclasses.replace(
         Config(),
         list=MailingList(endpoint="http://127.0.0.1:9", signups_per_ip=2, trusted_proxies=proxies),
-    ).with_paths(database=tmp_path / f"{proxies}.db", out=tmp_path / "out")
-    settings = Settings(config, "secret", SmtpSettings("127.0.0.1", 9, "plain", timeout=1))
+    ).with_paths(out=tmp_path / "out")
+    settings = Settings(config, "secret", SmtpSettings("127.0.0.1", 9, "plain", timeout=1), database)
     return create_app(settings=settings).test_client()
 
 
-def test_x_forwarded_for_counts_only_behind_a_trusted_proxy(tmp_path: Path):
+def test_x_forwarded_for_counts_only_behind_a_trusted_proxy(tmp_path: Path, store_target: Path | str):
     def statuses(client) -> list[int]:
         return [
             client.post(
@@ -116,5 +116,5 @@ def test_x_forwarded_for_counts_only_behind_a_trusted_proxy(tmp_path: Path):
             for n in range(4)
         ]
 
-    assert statuses(_client(tmp_path, proxies=0)) == [200, 200, 429, 429]  # one client, whatever it claims
-    assert statuses(_client(tmp_path, proxies=1)) == [200, 200, 200, 200]  # four clients, as the proxy says
+    assert statuses(_client(tmp_path, store_target, proxies=0)) == [200, 200, 429, 429]  # one client, whatever
+    assert statuses(_client(tmp_path, store_target, proxies=1)) == [200, 200, 200, 200]  # four, as the proxy says

@@ -10,12 +10,12 @@ import pytest
 from publisher.digests.parse import parse_sources
 from publisher.digests.sources import Source
 from publisher.errors import SendError
+from publisher.mailing.listfile import import_csv
 from publisher.mailing.subscribers import (
     SCHEMA_VERSION,
     Store,
     Subscriber,
     address_key,
-    import_csv,
     normalise_address,
     parse_tags,
 )
@@ -30,8 +30,9 @@ def write_csv(folder: Path, text: str, name: str = "people.csv") -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "subscribers.db") as opened:
+def store(store_target: Path | str):
+    """A new store on each engine (conftest.store_target): every test using it runs on both."""
+    with Store(store_target) as opened:
         yield opened
 
 
@@ -131,8 +132,8 @@ def test_a_bad_header_or_file_is_one_clear_error(store: Store, tmp_path: Path):
         import_csv(store, tmp_path / "latin.csv")
 
 
-def test_the_subscriber_commands(tmp_path: Path):
-    db = tmp_path / "people.db"
+def test_the_subscriber_commands(tmp_path: Path, store_target: Path | str):
+    db = store_target
     path = write_csv(tmp_path, "email,name,tags\nann@example.com,Ann,#math\nbob@@x,Bob,\n")
     result = run_cli("subscribers", "import", path, "--db", db)
     assert result.exit_code == 1

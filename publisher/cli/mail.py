@@ -13,7 +13,7 @@ import click
 
 from ..config import Config
 from ..errors import PublisherError
-from .options import common_options, database_option
+from .options import common_options, database_option, store_target
 
 
 def _address(text: str) -> str:
@@ -39,23 +39,72 @@ def subscribers() -> None:
 @database_option
 @click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and report the bad ones.")
-def import_subscribers(config: Config, database: Path | None, csv_file: Path, skip_invalid: bool) -> None:
+def import_subscribers(config: Config, database: Any, csv_file: Path, skip_invalid: bool) -> None:
     """Add or update subscribers from a CSV file with the header `email,name,tags`.
 
     `tags` is space-separated (`#rlhf math`); empty follows everything. All or nothing: a bad row is
     reported as `file:line: reason` and nothing is imported, unless --skip-invalid. Importing the
     same file again changes nothing; unsubscribed addresses are left out.
     """
-    from ..mailing.subscribers import Store, import_csv
+    from ..mailing.listfile import import_csv
+    from ..mailing.subscribers import Store
 
-    with Store(database or config.paths.database) as store:
+    with Store(store_target(config, database)) as store:
         report = import_csv(store, csv_file, skip_invalid=skip_invalid)
     for diagnostic in report.skipped:
         click.echo(f"{diagnostic} (skipped)", err=True)
     click.echo(
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.suppressed} unsubscribed (left out), {len(report.skipped)} invalid (skipped)"
+        + (f", {report.suppressions} suppressions added" if report.suppressions else "")
     )
+
+
+@subscribers.command("export")
+@common_options
+@database_option
+@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default="-")
+def export_subscribers(config: Config, database: Any, csv_file: Path) -> None:
+    """Write everyone in the store as CSV (to CSV_FILE, default: standard output).
+
+    Besides `email,name,tags` it carries the pause, the date added, the suppression list and the
+    evidence of each confirmed sign-up, so `publisher subscribers import` of the file into another
+    store (SQLite or PostgreSQL) moves the list as it is. Forgotten people appear only as sha256:….
+    """
+    import os
+
+    from ..mailing.listfile import export_csv
+    from ..mailing.subscribers import Store
+
+    with Store(store_target(config, database)) as store:
+        text = export_csv(store)
+    if str(csv_file) == "-":
+        click.echo(text, nl=False)
+        return
+    partial = csv_file.with_name(f".{csv_file.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, csv_file)  # a reader never sees half a file
+    except OSError as error:
+        raise PublisherError(f"{csv_file}: cannot write: {error.strerror}") from None
+    click.echo(f"{csv_file}: {text.count(chr(10)) - 1} rows", err=True)
+
+
+@subscribers.command("forget")
+@common_options
+@database_option
+@click.argument("email")
+def forget_subscriber(config: Config, database: Any, email: str) -> None:
+    """Erase a person (a GDPR erasure request): subscriber row, pending sign-up, consent evidence and
+    send ledger. Only a hash of the address stays on the suppression list, so no later import or
+    sign-up can mail them again."""
+    from ..mailing.subscribers import Store
+
+    address = _address(email)
+    with Store(store_target(config, database)) as store:
+        erased = store.forget(address)
+    rows = ", ".join(f"{count} {table}" for table, count in erased.items() if count) or "nothing stored"
+    click.echo(f"{address}: forgotten ({rows}); a hash of it stays on the suppression list")
 
 
 @subscribers.command("add")
@@ -66,7 +115,7 @@ def import_subscribers(config: Config, database: Path | None, csv_file: Path, sk
 @click.option("--tag", "tags", multiple=True, help="Follow only notes with this tag (repeatable). Default: all.")
 @click.option("--resubscribe", is_flag=True, help="Lift an earlier unsubscribe: only when the person asked again.")
 def add_subscriber(
-    config: Config, database: Path | None, email: str, name: str, tags: tuple[str, ...], resubscribe: bool
+    config: Config, database: Any, email: str, name: str, tags: tuple[str, ...], resubscribe: bool
 ) -> None:
     """Add a subscriber, or change the name and tags of one."""
     from ..mailing.subscribers import Store, Subscriber, parse_tags
@@ -75,7 +124,7 @@ def add_subscriber(
         subscriber = Subscriber(_address(email), name.strip(), parse_tags(" ".join(tags)))
     except ValueError as error:
         raise PublisherError(str(error)) from None
-    with Store(database or config.paths.database) as store:
+    with Store(store_target(config, database)) as store:
         changed = store.add(subscriber, resubscribe=resubscribe)
     click.echo(f"{subscriber.address}: {'saved' if changed else 'unchanged'}")
 
@@ -84,12 +133,12 @@ def add_subscriber(
 @common_options
 @database_option
 @click.argument("email")
-def remove_subscriber(config: Config, database: Path | None, email: str) -> None:
+def remove_subscriber(config: Config, database: Any, email: str) -> None:
     """Delete a subscriber (to stop all mail to someone for good, use `publisher unsubscribe`)."""
     from ..mailing.subscribers import Store
 
     address = _address(email)
-    with Store(database or config.paths.database) as store:
+    with Store(store_target(config, database)) as store:
         if not store.remove(address):
             raise PublisherError(f"{address} is not a subscriber")
     click.echo(f"{address}: removed")
@@ -98,11 +147,11 @@ def remove_subscriber(config: Config, database: Path | None, email: str) -> None
 @subscribers.command("list")
 @common_options
 @database_option
-def list_subscribers(config: Config, database: Path | None) -> None:
+def list_subscribers(config: Config, database: Any) -> None:
     """Print every subscriber: address, name and tags (tab-separated), unsubscribed ones marked."""
     from ..mailing.subscribers import Store
 
-    with Store(database or config.paths.database) as store:
+    with Store(store_target(config, database)) as store:
         suppressed = store.suppressed()
         people = store.subscribers()
     for person in people:
@@ -117,12 +166,12 @@ def list_subscribers(config: Config, database: Path | None) -> None:
 @common_options
 @database_option
 @click.argument("email")
-def unsubscribe(config: Config, database: Path | None, email: str) -> None:
+def unsubscribe(config: Config, database: Any, email: str) -> None:
     """Stop all mail to an address, for good: no later import or send reaches it."""
     from ..mailing.subscribers import Store
 
     address = _address(email)
-    with Store(database or config.paths.database) as store:
+    with Store(store_target(config, database)) as store:
         added = store.unsubscribe(address)
     click.echo(f"{address}: {'unsubscribed' if added else 'already unsubscribed'}")
 
@@ -152,7 +201,7 @@ def unsubscribe(config: Config, database: Path | None, email: str) -> None:
     metavar="FOLDER",
     help="Write each personal message to FOLDER as .eml; connect to nothing, record nothing.",
 )
-def send(config: Config, database: Path | None, date: Any, **given: Any) -> None:
+def send(config: Config, database: Any, date: Any, **given: Any) -> None:
     """Mail the built email issue of DATE (YYYY-MM-DD) to every subscriber, once.
 
     Each subscriber gets their own copy: only the notes with their tags (none at all when the issue
@@ -201,7 +250,7 @@ def send(config: Config, database: Path | None, date: Any, **given: Any) -> None
         summary = send_issue(
             date.date(),
             out=config.paths.out,
-            database=database or config.paths.database,
+            database=store_target(config, database),
             secret=os.environ.get(SECRET_ENV),
             smtp=settings,
             options=options,
@@ -223,7 +272,7 @@ def send(config: Config, database: Path | None, date: Any, **given: Any) -> None
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0 picks a free port.")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Requests served at once.")
-def listen(config: Config, database: Path | None, host: str, port: int, threads: int) -> None:
+def listen(config: Config, database: Any, host: str, port: int, threads: int) -> None:
     """Run the list endpoint: readers subscribe, confirm, choose topics and unsubscribe.
 
     Serves the routes under [list] endpoint with waitress, a production WSGI server; put a reverse
@@ -238,7 +287,12 @@ def listen(config: Config, database: Path | None, host: str, port: int, threads:
     from ..mailing.endpoint.app import MAX_BODY, create_app, settings_from_environment
 
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s: %(message)s")
-    settings = settings_from_environment(config.with_paths(database=database))
+    from ..mailing.database import shown
+    from ..mailing.subscribers import Store
+
+    settings = settings_from_environment(config, store_target(config, database))
+    with Store(settings.database):  # reachable, and its schema up to date, before the first request
+        pass
     endpoint = settings.config.list.endpoint
     if endpoint.startswith("http://"):
         click.echo(
@@ -256,7 +310,11 @@ def listen(config: Config, database: Path | None, host: str, port: int, threads:
         max_request_header_size=32 * 1024,
         clear_untrusted_proxy_headers=False,  # ProxyFix decides, from list.trusted_proxies
     )
-    click.echo(f"listening on http://{host}:{server.effective_port}/ (public URL {endpoint}); Ctrl-C stops", err=True)
+    click.echo(
+        f"listening on http://{host}:{server.effective_port}/ (public URL {endpoint}, "
+        f"store {shown(settings.database)}); Ctrl-C stops",
+        err=True,
+    )
     try:
         server.run()
     except KeyboardInterrupt:
@@ -265,4 +323,31 @@ def listen(config: Config, database: Path | None, host: str, port: int, threads:
         server.close()
 
 
-COMMANDS = (subscribers, unsubscribe, send, listen)
+@click.group()
+def db() -> None:
+    """The subscriber store: a SQLite file (paths.database) or PostgreSQL ([list] database, $PUBLISHER_DATABASE_URL)."""
+
+
+@db.command("upgrade")
+@common_options
+@database_option
+def upgrade_database(config: Config, database: Any) -> None:
+    """Make the store, or upgrade its schema in place (rows are kept). `send` and `listen` do it too."""
+    from ..mailing.database import connect, database_errors, shown
+    from ..mailing.schema import NewerSchema, upgrade
+
+    target = store_target(config, database)
+    connection = connect(target)
+    try:
+        before, after = upgrade(connection)
+    except NewerSchema as newer:
+        raise PublisherError(f"{shown(target)}: {newer}") from None
+    except database_errors(connection) as problem:
+        raise connection.error(problem) from None
+    finally:
+        connection.close()
+    change = f"schema {after}, up to date" if before == after else f"schema {before} → {after}"
+    click.echo(f"{shown(target)} ({connection.engine}): {change}")
+
+
+COMMANDS = (subscribers, unsubscribe, send, listen, db)

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..config import CONFIG_NAME, find_config, load_config
+from ..config import CONFIG_NAME, Config, find_config, load_config
 from ..errors import PublisherError
 
 
@@ -55,9 +55,25 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def database_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--db: a SQLite file or a postgresql:// URL; the command gets the store to use (a Path or a URL)."""
+
+    def choose_store(context: click.Context, _parameter: click.Parameter, value: str | None) -> Any:
+        from ..mailing.database import parse_target
+
+        return None if value is None else parse_target(value)
+
     return click.option(
         "--db",
         "database",
-        type=click.Path(path_type=Path, dir_okay=False),
-        help="Subscriber database (SQLite; made when missing). Overrides paths.database.",
+        metavar="PATH|URL",
+        callback=choose_store,
+        help="Subscriber database: a SQLite file (made when missing) or a postgresql:// URL. Overrides "
+        "$PUBLISHER_DATABASE_URL, [list] database and paths.database.",
     )(command)
+
+
+def store_target(config: Config, given: Any) -> Any:
+    """The store a mail command uses: --db, else $PUBLISHER_DATABASE_URL, else [list] database, else paths.database."""
+    from ..mailing.database import choose
+
+    return choose(given, config.list.database, config.paths.database)

@@ -1,6 +1,9 @@
 """The mailing list: who gets which issues, and sending them once each over SMTP.
 
-    subscribers.py  the store: subscribers, their topics, the suppression list (SQLite)
+    database.py     the store's two engines behind one connection: SQLite (a file) or PostgreSQL (a URL)
+    schema.py       the one schema of both engines, versioned, upgraded in place (`publisher db upgrade`)
+    subscribers.py  the store: subscribers, their topics, the suppression list, forgetting a person
+    listfile.py     the list as CSV: `subscribers import` and `export` (moves a list between stores)
     ledger.py       the send ledger: which run claimed each (issue, subscriber), what went out, what is pending
     transport.py    SMTP: connections, rate, retries
     send.py         `publisher send`: personal copies cut from a built issue, sent, recorded

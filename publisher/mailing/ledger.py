@@ -20,8 +20,8 @@ heartbeat it renews every few seconds. It is alive while its heartbeat is fresh 
 its process exists; a killed run is seen as gone at once. The calls (`claim`, `mark_sent`,
 `mark_failed`, `release`) are the interface a second engine implements with its own locking.
 
-Each thread opens its own `Ledger` (SQLite connections are not shared between threads); WAL mode,
-a busy timeout and IMMEDIATE transactions serialise the writers, in one process or several.
+Each thread opens its own `Ledger` (connections are not shared between threads). On SQLite, WAL
+mode, a busy timeout and IMMEDIATE transactions serialise the writers, in one process or several.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import contextlib
 import datetime as dt
 import os
 import socket
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .database import Target, database_errors
 from .subscribers import Database, now, transaction
 
 State = Literal["sending", "sent", "failed"]
@@ -193,7 +193,7 @@ class Ledger(Database):
 
 
 @contextlib.contextmanager
-def keep_alive(database: Path, run: Run | None) -> Iterator[None]:
+def keep_alive(database: Target, run: Run | None) -> Iterator[None]:
     """Renew the run's heartbeat every few seconds (its own connection, its own thread) while the
     block runs, so other runs see it alive; nothing for a dry run (no run)."""
     if run is None:
@@ -204,7 +204,7 @@ def keep_alive(database: Path, run: Run | None) -> Iterator[None]:
     def beat() -> None:
         with Ledger(database) as ledger:
             while not done.wait(RENEW):
-                with contextlib.suppress(sqlite3.Error):  # a busy database: the next beat is soon
+                with contextlib.suppress(*database_errors(ledger.connection)):  # busy: the next beat is soon
                     ledger.renew(run)
 
     thread = threading.Thread(target=beat, daemon=True)

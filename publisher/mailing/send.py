@@ -34,6 +34,7 @@ from ..errors import Diagnostic, SendError, shown_path
 from ..render import assemble, message, paths
 from ..render.assemble import BuiltIssue
 from . import tokens
+from .database import Target, has_store, shown
 from .ledger import Claim, Ledger, Record, Run, claimable, keep_alive
 from .subscribers import Store, Subscriber
 from .transport import (
@@ -212,7 +213,7 @@ class _Run:
     issue: BuiltIssue
     secret: str = field(repr=False)
     options: SendOptions
-    database: Path
+    database: Target
     make_transport: Callable[[], Transport]
     active: Run | None  # this run in the ledger (None: a dry run, which records nothing)
     jobs: queue.SimpleQueue[Job] = field(default_factory=queue.SimpleQueue)
@@ -291,7 +292,7 @@ def send_issue(
     date: dt.date,
     *,
     out: Path,
-    database: Path,
+    database: Target,
     secret: str | None,
     smtp: SmtpSettings,
     options: SendOptions = SendOptions(),
@@ -306,8 +307,8 @@ def send_issue(
             check_server(smtp)  # before any ledger row: a bad host, port, TLS or login stops here
         except SetupFailure as error:
             raise SendError(str(error)) from None
-    if not database.is_file():  # a mistyped --db would otherwise be a new, empty list: "0 sent"
-        raise SendError(Diagnostic(shown_path(database), None, "no subscriber database here: add subscribers first"))
+    if not has_store(database):  # a mistyped --db would otherwise be a new, empty list: "0 sent"
+        raise SendError(Diagnostic(shown(database), None, "no subscriber database here: add subscribers first"))
     with Store(database) as store:
         subscribers = store.subscribers()
         suppressed = store.suppressed()

@@ -57,8 +57,10 @@ def request(store: Store, address: str, consent: Consent, expires: dt.datetime) 
         before = state(store, address)
         if before != "suppressed":
             store.connection.execute(
-                "INSERT OR REPLACE INTO pending (key, address, tags, page, ip_hash, requested, expires)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO pending (key, address, tags, page, ip_hash, requested, expires)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET address = excluded.address,"
+                " tags = excluded.tags, page = excluded.page, ip_hash = excluded.ip_hash,"
+                " requested = excluded.requested, expires = excluded.expires",
                 (
                     address_key(address),
                     address,

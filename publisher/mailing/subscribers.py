@@ -1,113 +1,32 @@
-"""The subscriber store: one SQLite file holding subscribers, the suppression list and the send ledger.
+"""The subscriber store: subscribers, the suppression list and the send ledger, on either engine.
 
 An address is kept twice: `address` as email-validator normalised it (where mail goes) and `key`,
 its case-folded form, which every comparison, the suppression list, the ledger and the unsubscribe
 token use, so `Ann@Example.com` and `ann@example.com` are one person. Tags are kept as topic keys
 (`topics.topic_key`), so `#RLHF` follows `#rlhf` and `#Contrastive_Learning` `#contrastive-learning`.
 
-The schema is versioned with `PRAGMA user_version` (older versions are upgraded in place); the
-file runs in WAL mode with a busy timeout, so that several threads and several `publisher send`
-processes can write the send ledger (one connection each) while others read.
+The store is a SQLite file or a PostgreSQL database (database.py), with one schema (schema.py),
+made or upgraded in place when a store is opened. A person who asked to be forgotten leaves only
+`sha256:` of their key on the suppression list, so no later import can mail them again.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import sqlite3
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Self
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..errors import Diagnostic, SendError, shown_path
+from ..errors import Diagnostic, SendError
 from ..text import is_mail_address, topic_key
+from .database import Connection, Target, connect, database_errors, shown
+from .schema import SCHEMA_VERSION, NewerSchema, upgrade
 
-SCHEMA_VERSION = 3
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS subscribers (
-    key     TEXT PRIMARY KEY,           -- the address case-folded: what comparisons use
-    address TEXT NOT NULL,              -- the normalised address: where mail goes
-    name    TEXT NOT NULL DEFAULT '',
-    tags    TEXT NOT NULL DEFAULT '',   -- space-separated tag slugs; empty follows everything
-    added   TEXT NOT NULL,
-    paused  INTEGER NOT NULL DEFAULT 0  -- 1: the reader paused their mail (preferences page)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS suppressed (
-    key    TEXT PRIMARY KEY,
-    reason TEXT NOT NULL,
-    at     TEXT NOT NULL
-) WITHOUT ROWID;
-"""
-# The send ledger (see ledger.py): one row per (issue, subscriber), claimed by one run at a time.
-_LEDGER = """
-CREATE TABLE IF NOT EXISTS ledger (
-    issue       TEXT NOT NULL,             -- the digest date, YYYY-MM-DD
-    key         TEXT NOT NULL,
-    address     TEXT NOT NULL,
-    state       TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
-    reply       TEXT NOT NULL DEFAULT '',  -- the server's reply, or why it failed
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    created     TEXT NOT NULL,
-    updated     TEXT NOT NULL,
-    run         TEXT NOT NULL DEFAULT '',  -- the run that claimed it last ('' before schema 3)
-    run_started TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (issue, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS runs (
-    id        TEXT PRIMARY KEY,            -- one `publisher send` process
-    host      TEXT NOT NULL,
-    pid       INTEGER NOT NULL,
-    started   TEXT NOT NULL,
-    heartbeat TEXT NOT NULL                -- renewed while it runs: a stale one is a dead run
-) WITHOUT ROWID;
-"""
-# The list endpoint's tables (signups.py): sign-ups waiting for confirmation are kept apart from subscribers.
-_LIST_SCHEMA = """
-CREATE TABLE IF NOT EXISTS pending (
-    key       TEXT PRIMARY KEY,
-    address   TEXT NOT NULL,
-    tags      TEXT NOT NULL DEFAULT '',  -- the topics chosen on the form; empty: everything
-    page      TEXT NOT NULL DEFAULT '',  -- the page the form was on
-    ip_hash   TEXT NOT NULL DEFAULT '',  -- HMAC of the client IP: evidence, not the IP itself
-    requested TEXT NOT NULL,
-    expires   TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS consents (   -- every confirmed sign-up: when, what, from where
-    id        INTEGER PRIMARY KEY,
-    key       TEXT NOT NULL,
-    tags      TEXT NOT NULL,
-    page      TEXT NOT NULL,
-    ip_hash   TEXT NOT NULL,
-    requested TEXT NOT NULL,
-    confirmed TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS throttle (   -- recent sign-up attempts, for the rate limits
-    scope TEXT NOT NULL,                -- 'ip' or 'address'
-    who   TEXT NOT NULL,                -- a hash, never the IP or address itself
-    at    REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS throttle_who ON throttle (scope, who, at);
-"""
-# From schema 1 (before the list endpoint): one more column and the endpoint's tables.
-_UPGRADE_FROM_1 = "ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;\n" + _LIST_SCHEMA
-# From schema 2 (before runs claimed messages): its `pending` ledger rows are claims of a run long gone.
-_UPGRADE_FROM_2 = (
-    "CREATE TABLE IF NOT EXISTS ledger (issue, key, address, state, reply, attempts, created, updated);\n"
-    "ALTER TABLE ledger RENAME TO ledger_2;\n"
-    + _LEDGER
-    + """
-INSERT INTO ledger (issue, key, address, state, reply, attempts, created, updated)
-    SELECT issue, key, address, CASE state WHEN 'pending' THEN 'sending' ELSE state END,
-           reply, attempts, created, updated FROM ledger_2;
-DROP TABLE ledger_2;
-"""
-)
-_MIGRATIONS = {0: _SCHEMA + _LIST_SCHEMA + _LEDGER, 1: _UPGRADE_FROM_1 + _UPGRADE_FROM_2, 2: _UPGRADE_FROM_2}
+__all__ = ["SCHEMA_VERSION", "Database", "Store", "Subscriber", "transaction"]
 
 
 def now() -> str:
@@ -115,54 +34,26 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def open_database(path: Path) -> sqlite3.Connection:
-    """Open (creating when missing) the store; one connection per thread, autocommit + explicit BEGIN."""
-    shown = shown_path(path)
-    if path.is_dir():
-        raise SendError(Diagnostic(shown, None, "is a folder, not a subscriber database"))
+def open_database(target: Target) -> Connection:
+    """Open the store (a SQLite file is made when missing) and bring its schema up to date."""
+    connection = connect(target)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A minute's busy timeout: other sends queue for the write lock instead of failing.
-        connection = sqlite3.connect(path, timeout=60, isolation_level=None)
-        connection.execute("PRAGMA journal_mode = WAL")
-        # FULL: a commit is on disk before the next SMTP transaction starts, even after a power cut.
-        connection.execute("PRAGMA synchronous = FULL")
-        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            _migrate(connection, shown)
-    except sqlite3.DatabaseError as error:
-        raise SendError(Diagnostic(shown, None, f"not a usable subscriber database: {error}")) from None
+        upgrade(connection)
+    except NewerSchema as newer:
+        connection.close()
+        raise SendError(Diagnostic(shown(target), None, str(newer))) from None
+    except database_errors(connection) as problem:
+        connection.close()
+        raise connection.error(problem) from None
     return connection
-
-
-def _migrate(connection: sqlite3.Connection, shown: str) -> None:
-    """Make or upgrade the schema, in one transaction; the version is read again inside it,
-    because another process may have done it first."""
-    with transaction(connection):
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise SendError(Diagnostic(shown, None, f"made by a newer publisher (schema {version}); upgrade publisher"))
-        for statement in _statements(_MIGRATIONS.get(version, "")):
-            connection.execute(statement)
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-
-def _statements(script: str) -> list[str]:
-    """A script's statements, one by one (executescript would commit the transaction first)."""
-    statements, current = [], ""
-    for line in script.splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            statements.append(current)
-            current = ""
-    return statements
 
 
 class Database:
     """One connection to the store, closed on leaving a `with` block (Store and Ledger share it)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.connection = open_database(path)
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.connection = open_database(target)
 
     def close(self) -> None:
         self.connection.close()
@@ -175,15 +66,10 @@ class Database:
 
 
 @contextmanager
-def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: all of it or none of it."""
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+def transaction(connection: Connection, *, exclusive: bool = True) -> Iterator[Connection]:
+    """All of it or none of it; exclusive: no other writer in between (see database.py)."""
+    with connection.transaction(exclusive=exclusive):
         yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
 
 
 def normalise_address(text: str) -> str:
@@ -226,6 +112,52 @@ class Subscriber:
         return address_key(self.address)
 
 
+FORGOTTEN = "forgotten: erasure request"  # the reason kept with a forgotten person's hashed key
+# Tables that hold a person's data by key: `forget` erases their rows in each.
+PERSONAL_TABLES = ("subscribers", "pending", "consents", "ledger")
+
+
+def hashed_key(key: str) -> str:
+    """What stays of a forgotten address: enough to recognise it on a later import, nothing to mail."""
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class Suppressions(frozenset[str]):
+    """The suppression list's keys: `key in suppressions` is true for an address listed plainly or forgotten."""
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key) or (isinstance(key, str) and super().__contains__(hashed_key(key)))
+
+
+@dataclass(frozen=True)
+class Suppression:
+    reason: str
+    at: str
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """The evidence of a confirmed sign-up (signups.py): what, on which page, from which hashed IP, when."""
+
+    tags: str
+    page: str
+    ip_hash: str
+    requested: str
+    confirmed: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One person as an export holds them: a subscriber, a suppression, or both, and their consent."""
+
+    key: str  # the case-folded address, or sha256:… of a forgotten one
+    subscriber: Subscriber | None
+    added: str = ""  # when they became a subscriber ("": now, on import)
+    suppression: Suppression | None = None
+    consent: ConsentRecord | None = None
+    keeps_pause: bool = False  # the file says whether they paused (else an import leaves it alone)
+
+
 @dataclass(frozen=True)
 class ImportReport:
     added: int
@@ -233,6 +165,7 @@ class ImportReport:
     unchanged: int
     suppressed: int  # rows for unsubscribed addresses: never re-added
     skipped: tuple[Diagnostic, ...] = field(default=())  # bad rows left out with --skip-invalid
+    suppressions: int = 0  # suppression entries the file added (an export moved between stores)
 
 
 class Store(Database):
@@ -242,12 +175,13 @@ class Store(Database):
         rows = self.connection.execute("SELECT address, name, tags, paused FROM subscribers ORDER BY key")
         return [Subscriber(address, name, tuple(tags.split()), bool(paused)) for address, name, tags, paused in rows]
 
-    def suppressed(self) -> set[str]:
-        return {key for (key,) in self.connection.execute("SELECT key FROM suppressed")}
+    def suppressed(self) -> Suppressions:
+        return Suppressions(key for (key,) in self.connection.execute("SELECT key FROM suppressed"))
 
     def is_suppressed(self, address: str) -> bool:
-        query = "SELECT 1 FROM suppressed WHERE key = ?"
-        return self.connection.execute(query, (address_key(address),)).fetchone() is not None
+        key = address_key(address)
+        query = "SELECT 1 FROM suppressed WHERE key IN (?, ?)"
+        return self.connection.execute(query, (key, hashed_key(key))).fetchone() is not None
 
     def add(self, subscriber: Subscriber, *, resubscribe: bool = False) -> bool:
         """Add or update one subscriber; False when nothing changed. Refuses an unsubscribed address
@@ -258,7 +192,9 @@ class Store(Database):
                     raise SendError(
                         f"{subscriber.address} unsubscribed; add it again only if they asked to: --resubscribe"
                     )
-                self.connection.execute("DELETE FROM suppressed WHERE key = ?", (subscriber.key,))
+                self.connection.execute(
+                    "DELETE FROM suppressed WHERE key IN (?, ?)", (subscriber.key, hashed_key(subscriber.key))
+                )
             return self._upsert(subscriber) != "unchanged"
 
     def remove(self, address: str) -> bool:
@@ -270,100 +206,105 @@ class Store(Database):
         """Put an address on the suppression list (kept when the subscriber row is re-imported);
         False when it was already there."""
         with transaction(self.connection):
-            cursor = self.connection.execute(
-                "INSERT OR IGNORE INTO suppressed (key, reason, at) VALUES (?, ?, ?)",
-                (address_key(address), reason, now()),
+            if self.is_suppressed(address):
+                return False
+            self.connection.execute(
+                "INSERT INTO suppressed (key, reason, at) VALUES (?, ?, ?)", (address_key(address), reason, now())
             )
-        return cursor.rowcount > 0
+        return True
 
-    def import_subscribers(self, rows: list[Subscriber], skipped: list[Diagnostic]) -> ImportReport:
-        """Add or update every row in one transaction; suppressed addresses are left out."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0, "suppressed": 0}
+    def forget(self, address: str) -> dict[str, int]:
+        """Erase a person (a GDPR erasure request): every row of theirs, in one transaction. Only
+        `sha256:` of their key stays, on the suppression list. Rows erased, by table."""
+        key = address_key(address)
+        with transaction(self.connection):
+            erased = {
+                table: self.connection.execute(f"DELETE FROM {table} WHERE key = ?", (key,)).rowcount
+                for table in (*PERSONAL_TABLES, "suppressed")
+            }
+            self.connection.execute(
+                "INSERT INTO suppressed (key, reason, at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (hashed_key(key), FORGOTTEN, now()),
+            )
+        return erased
+
+    def entries(self) -> list[Entry]:
+        """Everyone the store knows, for an export: subscribers with their latest consent, and every
+        suppression (with the subscriber it belongs to, if any), in key order."""
+        suppressions = {
+            key: Suppression(reason, at)
+            for key, reason, at in self.connection.execute("SELECT key, reason, at FROM suppressed")
+        }
+        consents: dict[str, ConsentRecord] = {}
+        rows = self.connection.execute(
+            "SELECT key, tags, page, ip_hash, requested, confirmed FROM consents ORDER BY confirmed, id"
+        )
+        for key, *evidence in rows:
+            consents[key] = ConsentRecord(*evidence)  # the latest wins
+        entries = {}
+        rows = self.connection.execute("SELECT key, address, name, tags, paused, added FROM subscribers")
+        for key, address, name, tags, paused, added in rows:
+            subscriber = Subscriber(address, name, tuple(tags.split()), bool(paused))
+            entries[key] = Entry(key, subscriber, added, suppressions.pop(key, None), consents.get(key), True)
+        for key, suppression in suppressions.items():
+            entries[key] = Entry(key, None, suppression=suppression)
+        return [entries[key] for key in sorted(entries)]
+
+    def import_subscribers(self, rows: list[Subscriber] | list[Entry], skipped: list[Diagnostic]) -> ImportReport:
+        """Add or update every row in one transaction; addresses suppressed here are left out. Rows
+        of an export bring their suppression, pause, date added and consent evidence with them."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "suppressed": 0, "suppressions": 0}
         with transaction(self.connection):
             suppressed = self.suppressed()
-            for subscriber in rows:
-                if subscriber.key in suppressed:
+            for row in rows:
+                entry = row if isinstance(row, Entry) else Entry(row.key, row)
+                if entry.suppression is not None and entry.key not in suppressed:
+                    self.connection.execute(
+                        "INSERT INTO suppressed (key, reason, at) VALUES (?, ?, ?)",
+                        (entry.key, entry.suppression.reason, entry.suppression.at),
+                    )
+                    counts["suppressions"] += 1
+                if entry.subscriber is None:
+                    continue
+                if entry.key in suppressed or entry.suppression is not None:
                     counts["suppressed"] += 1
+                    if entry.suppression is None:
+                        continue  # unsubscribed here: never re-added
+                    self._upsert(entry.subscriber, entry.added, entry.keeps_pause)  # moved as it was
                 else:
-                    counts[self._upsert(subscriber)] += 1
+                    counts[self._upsert(entry.subscriber, entry.added, entry.keeps_pause)] += 1
+                if entry.consent is not None:
+                    self._keep_consent(entry.key, entry.consent)
         return ImportReport(**counts, skipped=tuple(skipped))
 
-    def _upsert(self, subscriber: Subscriber) -> str:
+    def _keep_consent(self, key: str, consent: ConsentRecord) -> None:
+        known = self.connection.execute(
+            "SELECT 1 FROM consents WHERE key = ? AND confirmed = ?", (key, consent.confirmed)
+        ).fetchone()
+        if known is None:
+            self.connection.execute(
+                "INSERT INTO consents (key, tags, page, ip_hash, requested, confirmed) VALUES (?, ?, ?, ?, ?, ?)",
+                (key, consent.tags, consent.page, consent.ip_hash, consent.requested, consent.confirmed),
+            )
+
+    def _upsert(self, subscriber: Subscriber, added: str = "", keeps_pause: bool = False) -> str:
         tags = " ".join(subscriber.tags)
         row = self.connection.execute(
-            "SELECT address, name, tags FROM subscribers WHERE key = ?", (subscriber.key,)
+            "SELECT address, name, tags, paused FROM subscribers WHERE key = ?", (subscriber.key,)
         ).fetchone()
+        paused = int(subscriber.paused)
         if row is None:
             self.connection.execute(
-                "INSERT INTO subscribers (key, address, name, tags, added) VALUES (?, ?, ?, ?, ?)",
-                (subscriber.key, subscriber.address, subscriber.name, tags, now()),
+                "INSERT INTO subscribers (key, address, name, tags, added, paused) VALUES (?, ?, ?, ?, ?, ?)",
+                (subscriber.key, subscriber.address, subscriber.name, tags, added or now(), paused),
             )
             return "added"
-        if row == (subscriber.address, subscriber.name, tags):
+        if not keeps_pause:
+            paused = row[3]
+        if tuple(row) == (subscriber.address, subscriber.name, tags, paused):
             return "unchanged"
         self.connection.execute(
-            "UPDATE subscribers SET address = ?, name = ?, tags = ? WHERE key = ?",
-            (subscriber.address, subscriber.name, tags, subscriber.key),
+            "UPDATE subscribers SET address = ?, name = ?, tags = ?, paused = ? WHERE key = ?",
+            (subscriber.address, subscriber.name, tags, paused, subscriber.key),
         )
         return "updated"
-
-
-CSV_COLUMNS = ("email", "name", "tags")
-
-
-def read_csv(path: Path) -> tuple[list[Subscriber], list[Diagnostic]]:
-    """Read `email,name,tags` rows (tags space-separated, empty = everything) and every problem,
-    each as `file:line: reason`. Raises only when the file as a whole is unusable."""
-    shown = shown_path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # spreadsheets like to add a BOM
-    except FileNotFoundError:
-        raise SendError(Diagnostic(shown, None, "file not found")) from None
-    except UnicodeDecodeError:
-        raise SendError(Diagnostic(shown, None, "not UTF-8 text; save the CSV as UTF-8")) from None
-    except OSError as error:
-        raise SendError(Diagnostic(shown, None, f"cannot read: {error.strerror}")) from None
-    reader = csv.reader(text.splitlines(keepends=True))
-    header = [cell.strip().lower() for cell in next(reader, [])]
-    unknown = [column for column in header if column not in CSV_COLUMNS]
-    if "email" not in header or unknown or len(set(header)) != len(header):
-        raise SendError(
-            Diagnostic(shown, 1, f"the header must name the columns email,name,tags (got {','.join(header)!r})")
-        )
-    rows: list[Subscriber] = []
-    problems: list[Diagnostic] = []
-    first_line: dict[str, int] = {}
-    line = reader.line_num
-    for cells in reader:
-        start, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) > len(header):
-            problems.append(Diagnostic(shown, start, f"{len(cells)} fields, but the header names {len(header)}"))
-            continue
-        values = dict(zip(header, [*cells, *[""] * (len(header) - len(cells))], strict=True))
-        try:
-            subscriber = Subscriber(
-                normalise_address(values["email"]), values.get("name", "").strip(), parse_tags(values.get("tags", ""))
-            )
-        except ValueError as error:
-            problems.append(Diagnostic(shown, start, str(error)))
-            continue
-        if subscriber.key in first_line:
-            problems.append(
-                Diagnostic(shown, start, f"{subscriber.address} is already on line {first_line[subscriber.key]}")
-            )
-            continue
-        first_line[subscriber.key] = start
-        rows.append(subscriber)
-    return rows, problems
-
-
-def import_csv(store: Store, path: Path, *, skip_invalid: bool = False) -> ImportReport:
-    """All or nothing: any bad row stops the import (nothing written) unless `skip_invalid`."""
-    rows, problems = read_csv(path)
-    if problems and not skip_invalid:
-        raise SendError(
-            [*problems, Diagnostic(shown_path(path), None, "nothing imported (--skip-invalid leaves bad rows out)")]
-        )
-    return store.import_subscribers(rows, problems)

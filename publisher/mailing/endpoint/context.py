@@ -15,6 +15,7 @@ from ...config import Config
 from ...errors import PublisherError
 from ...render import paths
 from ...render.paths import Urls
+from ..database import Target, choose
 from ..send import PASSWORD_ENV, SECRET_ENV
 from ..subscribers import Store
 from ..transport import SmtpSettings
@@ -27,6 +28,7 @@ class Settings:
     config: Config
     secret: str = field(repr=False)
     smtp: SmtpSettings
+    database: Target | None = None  # None: the one the config and $PUBLISHER_DATABASE_URL name
 
     @property
     def urls(self) -> Urls:
@@ -36,7 +38,7 @@ class Settings:
         return self.config.list.url(route)
 
 
-def settings_from_environment(config: Config) -> Settings:
+def settings_from_environment(config: Config, database: Target | None = None) -> Settings:
     secret = os.environ.get(SECRET_ENV, "")
     if not secret:
         raise PublisherError(f"set the environment variable {SECRET_ENV}: it signs every link the list endpoint sends")
@@ -54,6 +56,7 @@ def settings_from_environment(config: Config) -> Settings:
             password=os.environ.get(PASSWORD_ENV, ""),
             timeout=smtp.timeout,
         ),
+        database,
     )
 
 
@@ -65,7 +68,9 @@ def settings() -> Settings:
 def store() -> Store:
     """The request's connection to the subscriber database, opened on first use."""
     if "store" not in g:
-        g.store = Store(settings().config.paths.database)
+        current = settings()
+        config = current.config
+        g.store = Store(current.database or choose(None, config.list.database, config.paths.database))
     return g.store
 
 
