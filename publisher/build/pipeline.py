@@ -15,18 +15,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
-from ..digests.catalog import Catalog, make_catalog
 from ..config import Config
-from ..render.context import Context
-from ..errors import Diagnostic, SourceError
+from ..digests.catalog import Catalog, make_catalog
 from ..digests.model import Digest
-from ..render.output import Group, group_key
 from ..digests.parse import parse_sources
-from .records import read_json, write_json
-from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
 from ..digests.sources import read_sources
+from ..errors import Diagnostic, SourceError
+from ..render.context import Context
+from ..render.output import Group, group_key
 from ..render.templating import load_theme
+from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
+from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
+from .records import read_json, write_json
+from .search import search_group
 from .workers import default_jobs, make_groups, render_digests
 from .writer import Writer, WriteReport
 
@@ -209,7 +210,9 @@ class _Run:
         self.context = dataclasses.replace(self.context, prepared=prepared)
 
     def _aggregate_groups(self) -> list[tuple[str, Group]]:
-        groups = aggregate_groups(self.catalog, self.context, self.content)
+        # The search index first: it is the slowest group, so it starts while the others are made.
+        searching = search_group(self.catalog, self.context, self.content)
+        groups = [*filter(None, [searching]), *aggregate_groups(self.catalog, self.context, self.content)]
         return [(group_key(self.shared, theme_key(self.context, g.uses), g.key), g) for g in groups]
 
     def remember(self) -> None:

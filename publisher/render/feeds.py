@@ -96,11 +96,11 @@ def _item(digest: Digest, tag: Tag | None, context: Context, fragments: tuple[st
     issue = paths.issue_page(digest.date)
     chosen = [i for i, entry in enumerate(digest.entries) if tag is None or entry.has_tag(tag)]
     entries = [digest.entries[i] for i in chosen]
+    title = words.notes_title([entry.title for entry in entries])
     if tag is None:
-        item_id, title, url = _id(context, f"issue/{day}"), words.issue_title(digest), context.urls.public(issue)
+        item_id, url = _id(context, f"issue/{day}"), context.urls.public(issue)
     else:
-        item_id, title = _id(context, f"tag/{tag.slug}/{day}"), words.tag_issue_title(digest, tag)
-        url = context.urls.public(issue, entries[0].anchor)
+        item_id, url = _id(context, f"tag/{tag.slug}/{day}"), context.urls.public(issue, entries[0].anchor)
     return Item(
         id=item_id,
         title=xml_safe(title),
