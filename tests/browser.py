@@ -5,11 +5,20 @@ Screenshots land in tests/screenshots/ (git-ignored) for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
+import json
 import shutil
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
+# axe-core, installed by tests/setup.sh from tests/package.json (npm ci): never fetched at run time.
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags that keep Chromium off the (closed) network and quiet, as on this kind of machine.
 CHROMIUM_ARGS = [
@@ -37,6 +46,12 @@ class Browser:
     def __init__(self, browser) -> None:
         self._browser = browser
 
+    def page(self, *, dark: bool = False, width: int = 1280):
+        """A new page (close it when done), light or dark as the reader's system setting says."""
+        return self._browser.new_page(
+            viewport={"width": width, "height": 900}, color_scheme="dark" if dark else "light"
+        )
+
     def layout(self, url: str, width: int, screenshot: str | None = None, *, strip_style: bool = False) -> Layout:
         """Load a page at a viewport width; measure horizontal overflow; optionally save a PNG."""
         page = self._browser.new_page(viewport={"width": width, "height": 900})
@@ -51,3 +66,29 @@ class Browser:
             return layout
         finally:
             page.close()
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """A static web server for a built folder on 127.0.0.1, as a static host serves it: the base URL."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core's WCAG 2.x A and AA rules on a loaded Playwright page: every violation, with its nodes."""
+    page.add_script_tag(path=str(AXE))
+    options = json.dumps({"runOnly": {"type": "tag", "values": WCAG_A_AA}, "resultTypes": ["violations"]})
+    result = page.evaluate(f"async () => (await axe.run(document, {options})).violations")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]} for v in result]
