@@ -69,18 +69,37 @@ class Browser:
 
 
 @contextlib.contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """A static web server for a built folder on 127.0.0.1, as a static host serves it: the base URL."""
+def serve_folder(folder: Path, prefix: str = "/publisher/") -> Iterator[str]:
+    """A built folder served on 127.0.0.1 as GitHub Pages serves it: under the base URL's path (the
+    seeds' config says /publisher/), and 404.html, with status 404, for a page that does not exist.
+    Returns the site's URL."""
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
+    class Pages(http.server.SimpleHTTPRequestHandler):
+        def translate_path(self, path: str) -> str:
+            inside = path.split("?", 1)[0].split("#", 1)[0]
+            if not inside.startswith(prefix):
+                return str(folder / "no such file")
+            return super().translate_path("/" + inside[len(prefix) :])
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            page = folder / "404.html"
+            if code != 404 or not page.is_file():
+                return super().send_error(code, message, explain)
+            body = page.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Pages, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}/"
+        yield f"http://127.0.0.1:{server.server_port}{prefix}"
     finally:
         server.shutdown()
         server.server_close()

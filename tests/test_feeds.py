@@ -212,7 +212,9 @@ def test_every_tag_feed_holds_only_the_entries_with_that_tag(built, seeds_catalo
             assert parsed.feed.title == words.tag_title(config.site.title, tag)
             assert [e.id for e in parsed.entries] == ids
             assert [entry_titles(content_of(e)) for e in parsed.entries] == wanted
-            assert [e.title for e in parsed.entries] == [words.notes_title([e.title for e in d.entries_with(tag)]) for d in digests]
+            assert [e.title for e in parsed.entries] == [
+                words.notes_title([e.title for e in d.entries_with(tag)]) for d in digests
+            ]
             assert all(tag.name in {t.term for t in e.tags} for e in parsed.entries)
             # the item links to the issue page, at the first note that carries the tag
             assert [unquote(urlsplit(e.link).fragment) for e in parsed.entries] == [
