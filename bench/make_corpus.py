@@ -3,7 +3,11 @@
 Per digest 1-20 entries (mean about 3); long English abstract lines and several Korean commentary lines
 per entry; about 350 distinct tags used with a Zipf-like skew; a few URLs; and the quirks of FORMAT.md
 (URL bylines, organisation authors without abstract, split URLs, a lone ".", LaTeX-ish text, a stray
-token after the tags, CRLF line endings, a BOM, no final newline).
+token after the tags, CRLF line endings, a BOM, no final newline). As real archives have them, tags
+drift: a third of the hyphenated tags are written with `_` in the first 60% of the days and with `-`
+after (the writer switched separators), and a few uses are in capitals (`#RLHF`). URLs in notes come
+as Markdown links (`[url](url)`, `[논문](url)`), in brackets and with Korean particles glued on
+(`(https://arxiv.org/abs/1603.05027)를`).
 """
 
 from __future__ import annotations
@@ -135,6 +139,7 @@ PREFIXES = (
     "diffusion",
 )
 SUFFIXES = ("", "-law", "-model", "-data", "-training", "-eval", "-theory", "-system", "-kernel")
+URL_FORMS = ("({url})", "[{url}]({url})", "BYOL([{url}]({url}))이", "({url})를", "{url}에서", "[논문]({url}) 참고")
 ORGS = ("Anthropic", "OpenAI", "Google DeepMind", "Meta AI", "Character.AI", "Team PyTorch", "Qwen Team")
 
 
@@ -144,12 +149,20 @@ def tag_names(count: int = 350) -> list[str]:
     return names[:count]
 
 
+def spelled(tag: str, progress: float, rng: random.Random) -> str:
+    """A tag as the writer wrote it `progress` (0-1) of the way through the archive."""
+    switched = int(hashlib.sha256(tag.encode()).hexdigest(), 16) % 3 == 0
+    if "-" in tag and switched and progress < 0.6:
+        tag = tag.replace("-", "_")
+    return tag.upper() if rng.random() < 0.03 else tag
+
+
 def sentence(rng: random.Random, words: int) -> str:
     text = " ".join(rng.choice(WORDS) for _ in range(words))
     return text[0].upper() + text[1:] + "."
 
 
-def entry(rng: random.Random, tags: list[str], weights: list[float], last: bool) -> list[str]:
+def entry(rng: random.Random, tags: list[str], weights: list[float], last: bool, progress: float = 1.0) -> list[str]:
     title = " ".join(rng.choice(WORDS).capitalize() for _ in range(rng.randint(3, 10)))
     kind = rng.random()
     lines = [f"{title}: {sentence(rng, 6)[:-1]}"]
@@ -173,10 +186,11 @@ def entry(rng: random.Random, tags: list[str], weights: list[float], last: bool)
     for _ in range(rng.randint(1, 5)):
         line = rng.choice(KOREAN) + " " + rng.choice(KOREAN)
         if rng.random() < 0.1:
-            line += f" (https://arxiv.org/abs/{rng.randint(2301, 2412)}.{rng.randint(10000, 99999)})"
+            url = f"https://arxiv.org/abs/{rng.randint(2301, 2412)}.{rng.randint(10000, 99999)}"
+            line += " " + rng.choice(URL_FORMS).format(url=url)
         lines.append(line)
     chosen = dict.fromkeys(rng.choices(tags, weights=weights, k=rng.randint(1, 4)))
-    tag_line = " ".join(f"#{t}" for t in chosen)
+    tag_line = " ".join(f"#{spelled(t, progress, rng)}" for t in chosen)
     if last and rng.random() < 0.02:
         tag_line += " a"  # the stray token of seed 004
     lines.append(tag_line)
@@ -184,13 +198,19 @@ def entry(rng: random.Random, tags: list[str], weights: list[float], last: bool)
 
 
 def digest(
-    rng: random.Random, date: dt.date, tags: list[str], weights: list[float], entries: int | None = None
+    rng: random.Random,
+    date: dt.date,
+    tags: list[str],
+    weights: list[float],
+    entries: int | None = None,
+    progress: float = 1.0,
 ) -> bytes:
-    """One digest's bytes; `entries` fixes the number of entries (default: 1-20, mean about 3)."""
+    """One digest's bytes; `entries` fixes the number of entries (default: 1-20, mean about 3);
+    `progress` is how far through the archive the day is (0-1), for the tags' spelling."""
     count = entries or min(20, 1 + int(rng.expovariate(1 / 2.5)))
     lines = [f"{date.year}년 {date.month}월 {date.day}일"]
     for index in range(count):
-        lines += entry(rng, tags, weights, index == count - 1)
+        lines += entry(rng, tags, weights, index == count - 1, progress)
     newline = "\r\n" if rng.random() < 0.05 else "\n"
     text = newline.join(lines)
     if rng.random() < 0.5:
@@ -207,7 +227,7 @@ def make_corpus(count: int, out: Path, seed: int = 1) -> list[Path]:
     start = dt.date(2000, 1, 1)
     written = []
     for number in range(count):
-        data = digest(rng, start + dt.timedelta(days=number), tags, weights)
+        data = digest(rng, start + dt.timedelta(days=number), tags, weights, progress=number / max(1, count))
         path = out / f"{number:05d}_{hashlib.sha256(data).hexdigest()[:16]}.txt"
         path.write_bytes(data)
         written.append(path)

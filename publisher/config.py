@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .errors import ConfigError, Diagnostic, shown_path
-from .text import is_mail_address, is_web_url
+from .text import is_mail_address, is_web_url, topic_key
 
 CONFIG_NAME = "publisher.toml"
 
@@ -181,6 +181,21 @@ class Smtp:
 
 
 @dataclass(frozen=True)
+class Alias:
+    """One line of `[topics.aliases]`: `"reinforcement-learning" = ["rl", "reinforcement_learning"]`."""
+
+    topic: str  # the topic's name, as the config writes it
+    spellings: tuple[str, ...]
+    line: int | None = None  # in the config file, for messages
+
+
+@dataclass(frozen=True)
+class Topics:
+    # [topics.aliases] "reinforcement-learning" = ["rl", "reinforcement_learning"]: one topic
+    aliases: tuple[Alias, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     site: Site = Site()
     paths: Paths = Paths()
@@ -188,6 +203,7 @@ class Config:
     web: Web = Web()
     email: Email = Email()
     smtp: Smtp = Smtp()
+    topics: Topics = Topics()
     source: str = "(defaults)"  # the file it came from, for messages
 
     def with_paths(self, **overrides: Path | None) -> Config:
@@ -242,6 +258,10 @@ def parse_config(data: dict[str, Any], shown: str, text: str = "", root: Path = 
             problem(name, f"unknown section{_suggest(name, SECTIONS)}")
         elif not isinstance(table, dict):
             problem(name, "must be a table, e.g. [" + name + "]")
+        elif name == "topics":
+            sections[name] = _read_topics(
+                table, lambda line, msg: problems.append(Diagnostic(shown, line, msg)), _alias_lines(text, prefix)
+            )
         else:
             sections[name] = _read_section(name, table, root, problem)
     if problems:
@@ -266,6 +286,36 @@ def _read_section(name: str, table: dict[str, Any], root: Path, problem) -> Any:
         except (TypeError, ValueError) as error:
             problem(dotted, str(error))
     return cls(**values)
+
+
+def _read_topics(table: dict[str, Any], report, lines: dict[str, int]) -> Topics:
+    """`[topics.aliases]`: each topic's other spellings. A spelling may name one topic only."""
+    for key in table:
+        if key != "aliases":
+            report(lines.get(key), f"topics.{key}: unknown key{_suggest(key, ['aliases'])}")
+    aliases = table.get("aliases", {})
+    if not isinstance(aliases, dict):
+        report(lines.get("aliases"), 'topics.aliases: must be a table: [topics.aliases] "topic" = ["spelling", …]')
+        return Topics()
+    owner: dict[str, tuple[str, int | None]] = {}  # spelling's key → (topic, line)
+    read = []
+    for topic, spellings in aliases.items():
+        dotted = f'topics.aliases."{topic}"'
+        line = lines.get(topic, lines.get("aliases"))
+        if not isinstance(spellings, list) or not all(isinstance(s, str) and s.strip("# ") for s in spellings):
+            report(line, f'{dotted}: must be a list of tags, e.g. ["rl", "reinforcement_learning"]')
+            continue
+        names = tuple(dict.fromkeys(s.strip().removeprefix("#") for s in spellings))
+        for name in (topic.removeprefix("#"), *names):
+            other = owner.setdefault(topic_key(name), (topic, line))
+            if other[0] != topic:
+                report(
+                    line,
+                    f'{dotted}: "{name}" is also a spelling of topic "{other[0]}" (line {other[1]}): '
+                    "a spelling names one topic",
+                )
+        read.append(Alias(topic.removeprefix("#"), names, line))
+    return Topics(tuple(read))
 
 
 def _coerce(value: Any, hint: Any, root: Path) -> Any:
@@ -307,6 +357,24 @@ def _line_of(text: str, dotted: str, prefix: str = "") -> int | None:
         if pattern.match(lines[index]):
             return index + 1
     return None
+
+
+def _alias_lines(text: str, prefix: str = "") -> dict[str, int]:
+    """Where each key of `[topics.aliases]` is set (topic names may hold dots, so not _line_of);
+    also where `aliases` itself is, for an inline table under `[topics]`."""
+    lines: dict[str, int] = {}
+    table = None
+    key = re.compile(r"""^\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"^\s*\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            table = header[1].replace(" ", "").removeprefix(prefix.rstrip(".")).lstrip(".")
+            continue
+        found = key.match(line)
+        if found and table in ("topics.aliases", "topics"):
+            name = next(group for group in found.groups() if group is not None)
+            lines.setdefault(name, number)
+    return lines
 
 
 def _line_from_message(message: str) -> int | None:

@@ -30,12 +30,16 @@ def _fold(text: str) -> str:
     return re.sub(r"-{2,}", "-", slug).strip("-.")
 
 
-@functools.lru_cache(maxsize=65536)  # tags repeat in every digest: slug each spelling once
-def tag_key(text: str) -> str:
-    """One tag however it is spelled: case aside (#RLHF is #rlhf, FORMAT.md) and in one Unicode
-    composition (수학 pasted from macOS comes decomposed, and is the same text). Full-width #ＣＯＮ stays
-    another tag than #con: their shared slug is then an error (tests/test_safe_paths.py)."""
-    return unicodedata.normalize("NFC", text).casefold()
+_SEPARATORS = re.compile(r"[-_.]+")
+
+
+@functools.lru_cache(maxsize=65536)  # spellings repeat in every digest: fold each once
+def topic_key(name: str) -> str:
+    """One topic however its tag is spelled (FORMAT.md): NFKC, case folded, `-`, `_` and `.` as
+    one separator. `Contrastive_Learning`, `contrastive-learning`, `ｃｏｎｔｒａｓｔｉｖｅ.learning`
+    all give `contrastive-learning`; 수학 pasted from macOS (decomposed) is 수학."""
+    folded = unicodedata.normalize("NFKC", name.removeprefix("#")).casefold()
+    return _SEPARATORS.sub("-", folded)
 
 
 def slugify(text: str) -> str:
@@ -91,9 +95,29 @@ class Piece:
     href: str | None = None
 
 
-_URL_RUN = re.compile(r"https?://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'\"。、"
 _HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$", re.IGNORECASE)
+
+# Markdown's inline link `[text](url)`, the one Markdown construct notes bring along (pasted from
+# READMEs). Only this is read: a Markdown parser would also take `*`, `_` and `\` of pasted LaTeX
+# for markup, and a note is text. The URL may hold balanced parentheses, as Markdown allows.
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)\)", re.IGNORECASE)
+# Where a bare URL ends besides what linkify-it already stops at: a quote or `<` (linkify-it keeps
+# a quoted run inside a path), and the first Hangul character: Korean particles are glued to the
+# URL they follow (`(https://arxiv.org/abs/1603.05027)를`), and no URL a note pastes is Korean.
+_URL_STOP = re.compile("[\\s<>\"'`\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+
+
+@functools.cache
+def _linkifier():
+    """linkify-it (markdown-it's linkifier) for bare URLs: it ends a URL at unbalanced brackets and
+    trailing punctuation. Only http(s) with a scheme: no fuzzy links, e-mail, ftp or `//`."""
+    from linkify_it import LinkifyIt
+
+    linkify = LinkifyIt(options={"fuzzy_link": False, "fuzzy_email": False, "fuzzy_ip": False})
+    for schema in ("ftp:", "mailto:", "//"):
+        linkify.add(schema, None)
+    return linkify
 
 
 def _trim_url(candidate: str) -> str:
@@ -128,20 +152,38 @@ def is_web_url(url: str) -> bool:
 
 
 def split_links(line: str) -> tuple[Piece, ...]:
-    """Cut a line into text and links; only well-formed http(s) URLs become links."""
+    """Cut a line into text and links; only well-formed http(s) URLs become links.
+
+    A Markdown link `[text](url)` is one link showing `text`; everywhere else the pieces' texts
+    are the line, character for character. A bare URL ends at white space, `<`, a quote, the first
+    Hangul character, and before trailing punctuation or a closing bracket it did not open."""
+    if "://" not in line:  # nearly every line: no regex, no linkify-it
+        return (Piece(line),) if line else ()
+    pieces: list[Piece] = []
+    start = 0
+    for match in _MARKDOWN_LINK.finditer(line):
+        if is_web_url(match[2]):
+            pieces += _bare_links(line[start : match.start()])
+            pieces.append(Piece(match[1], match[2]))
+            start = match.end()
+    pieces += _bare_links(line[start:])
+    return tuple(pieces)
+
+
+def _bare_links(text: str) -> list[Piece]:
     pieces: list[Piece] = []
     text_start = 0
-    for match in _URL_RUN.finditer(line):
-        url = _trim_url(match.group())
-        if not is_web_url(url):
+    for match in (_linkifier().match(text) if "://" in text else None) or ():
+        url = _trim_url(_URL_STOP.split(match.text, maxsplit=1)[0])
+        if match.index < text_start or not is_web_url(url):
             continue
-        if match.start() > text_start:
-            pieces.append(Piece(line[text_start : match.start()]))
+        if match.index > text_start:
+            pieces.append(Piece(text[text_start : match.index]))
         pieces.append(Piece(url, url))
-        text_start = match.start() + len(url)
-    if text_start < len(line):
-        pieces.append(Piece(line[text_start:]))
-    return tuple(pieces)
+        text_start = match.index + len(url)
+    if text_start < len(text):
+        pieces.append(Piece(text[text_start:]))
+    return pieces
 
 
 def links_in(lines: tuple[str, ...] | list[str]) -> list[str]:

@@ -119,7 +119,7 @@ def catalog() -> Catalog:
 
 
 def feed_paths(catalog: Catalog) -> set[str]:
-    tags = [None, *(s.tag for s in catalog.tags)]
+    tags = [None, *(s.topic for s in catalog.topics)]
     return {paths.feed(fmt, tag) for fmt in paths.FEED_FORMATS for tag in tags} | {paths.OPML}
 
 
@@ -127,7 +127,7 @@ def site_pages(catalog: Catalog, page_count: int = 1) -> set[str]:
     return (
         {paths.home(n) for n in range(1, page_count + 1)}
         | {paths.issue_page(d.date) for d in catalog.digests}
-        | {paths.tag_page(s.tag) for s in catalog.tags}
+        | {paths.tag_page(s.topic) for s in catalog.topics}
         | {paths.TAGS_INDEX}
     )
 
@@ -149,7 +149,7 @@ def test_every_link_and_anchor_resolves_and_every_page_is_reachable(built: Path,
 
 
 def test_every_page_has_language_canonical_feeds_and_no_script(built: Path, catalog: Catalog) -> None:
-    tag_pages = {paths.tag_page(s.tag): s.tag for s in catalog.tags}
+    tag_pages = {paths.tag_page(s.topic): s.topic for s in catalog.topics}
     for relpath in sorted(site_pages(catalog)):
         page = read_page((built / relpath).read_bytes())
         assert page.tags[0] == ("html", {"lang": "ko"}), relpath
@@ -188,31 +188,31 @@ def test_tags_page_lists_tags_by_count_with_feeds_and_opml(built: Path, catalog:
     page = read_page((built / paths.TAGS_INDEX).read_bytes())
     targets = [resolve(paths.TAGS_INDEX, href)[0] for tag, href, _ in page.links if tag == "a"]
     tag_links = [t for t in targets if t.startswith("tags/") and t.endswith("/index.html") and t != paths.TAGS_INDEX]
-    expected = sorted(catalog.tags, key=lambda s: (-s.count, s.tag.name.casefold()))
-    assert tag_links == [paths.tag_page(s.tag) for s in expected]
+    expected = sorted(catalog.topics, key=lambda s: (-s.count, s.topic.name.casefold()))
+    assert tag_links == [paths.tag_page(s.topic) for s in expected]
     assert tag_links[0] == "tags/alignment/index.html"  # 6 notes in the seeds, the most
     text = "".join(page.text)
     assert "노트 6편" in text
     assert "OPML" in text
     assert paths.OPML in targets
-    for summary in catalog.tags:
-        assert {paths.feed(fmt, summary.tag) for fmt in paths.FEED_FORMATS} <= set(targets)
+    for summary in catalog.topics:
+        assert {paths.feed(fmt, summary.topic) for fmt in paths.FEED_FORMATS} <= set(targets)
 
 
 def test_tag_page_lists_its_notes_newest_first_linking_to_their_anchors(built: Path, catalog: Catalog) -> None:
-    for summary in catalog.tags:
-        relpath = paths.tag_page(summary.tag)
+    for summary in catalog.topics:
+        relpath = paths.tag_page(summary.topic)
         page = read_page((built / relpath).read_bytes())
         anchors = [resolve(relpath, href) for t, href, _ in page.links if t == "a"]
         notes = [target for target in anchors if target[1]]
         expected = [
             (paths.issue_page(d.date), e.anchor)
-            for d in catalog.with_tag(summary.tag)
-            for e in d.entries_with(summary.tag)
+            for d in catalog.with_tag(summary.topic)
+            for e in d.entries_with(summary.topic)
         ]
         assert notes == expected
         feeds_first = [target for target, _ in anchors if target.endswith((".xml", ".json"))][:3]
-        assert feeds_first == [paths.feed(fmt, summary.tag) for fmt in paths.FEED_FORMATS]
+        assert feeds_first == [paths.feed(fmt, summary.topic) for fmt in paths.FEED_FORMATS]
 
 
 def _generated_catalog(days: int) -> Catalog:
@@ -243,7 +243,7 @@ def test_index_and_tag_pages_are_paginated_newest_first() -> None:
         assert pager.get("prev") == (paths.home(number - 1) if number > 1 else None)
         assert pager.get("next") == (paths.home(number + 1) if number < 3 else None)
     # #common is on the second note of all seven issues: three pages of at most three notes.
-    common = next(s.tag for s in catalog.tags if s.tag.name == "common")
+    common = next(s.topic for s in catalog.topics if s.topic.name == "common")
     for number, days in ((1, [7, 6, 5]), (2, [4, 3, 2]), (3, [1])):
         relpath = paths.tag_page(common, number)
         page = read_page(files[relpath])
@@ -301,7 +301,7 @@ def test_hostile_text_is_escaped_on_every_page(tmp_path: Path) -> None:
 @pytest.mark.browser
 def test_pages_fit_a_phone_and_a_desktop(built: Path, catalog: Catalog, browser, tmp_path: Path) -> None:
     widest = max(catalog.digests, key=lambda d: max(len(line) for e in d.entries for line in e.abstract + e.commentary))
-    busiest = archive.by_count(catalog.tags)[0].tag
+    busiest = archive.by_count(catalog.topics)[0].topic
     pages = {
         "home": paths.HOME,
         "issue": paths.issue_page(widest.date),

@@ -23,13 +23,13 @@ def test_newest_first_with_neighbours_and_tag_index():
     assert [d.date.day for d in catalog.digests] == [3, 2, 1]
     neighbours = [(job.older, job.newer) for job in digest_jobs(catalog) if job.unit == "page"]
     assert [tuple(d.day if d else None for d in pair) for pair in neighbours] == [(2, None), (1, 3), (None, 2)]
-    summaries = {s.tag.slug: s for s in catalog.tags}
+    summaries = {s.topic.slug: s for s in catalog.topics}
     assert list(summaries) == ["math", "other", "rlhf"]
     assert summaries["math"].count == 3
     assert summaries["math"].dates == (dt.date(2024, 1, 3), dt.date(2024, 1, 1))
-    # Spelled as at its first use (the oldest digest), everywhere.
-    assert summaries["math"].tag.name == "Math"
-    assert {t.name for d in catalog.digests for e in d.entries for t in e.tags if t.slug == "math"} == {"Math"}
+    # Named by the spelling used in the most notes, everywhere; the others are listed.
+    assert summaries["math"].topic.name == "math" and summaries["math"].topic.other_spellings == ("Math",)
+    assert {t.name for d in catalog.digests for e in d.entries for t in e.tags if t.slug == "math"} == {"math"}
 
 
 def test_order_does_not_depend_on_input_order():
@@ -37,7 +37,7 @@ def test_order_does_not_depend_on_input_order():
     assert make_catalog(items) == make_catalog(list(reversed(items)))
 
 
-def test_duplicate_dates_and_slug_collisions_are_reported_together():
+def test_duplicate_dates_are_an_error_naming_both_files():
     items = [
         digest("2024-01-01\nA\n#a/b\n", "a.txt"),
         digest("\n2024년 1월 1일\nB\n#a-b\n", "b.txt"),
@@ -46,7 +46,6 @@ def test_duplicate_dates_and_slug_collisions_are_reported_together():
         make_catalog(items)
     assert str(raised.value).splitlines() == [
         "b.txt:2: date 2024-01-01 is also the date of a.txt:1 (one digest per day)",
-        'b.txt:3: tag "#a-b" has the same URL slug "a-b" as "#a/b" (a.txt:2); rename one of them',
     ]
 
 
@@ -61,4 +60,6 @@ def test_composed_and_decomposed_spellings_are_one_tag():
         digest(f"2024-01-02\nB\n#{decomposed} #RL\n", "b.txt"),
     ]
     catalog = make_catalog(items)
-    assert sorted((s.tag.name, s.count) for s in catalog.tags) == [("rl", 2), (composed, 2)]
+    # A tie in notes goes to the spelling used most recently: #RL.
+    assert sorted((s.topic.name, s.count) for s in catalog.topics) == [("RL", 2), (composed, 2)]
+    assert [s.topic.spellings for s in catalog.topics if s.topic.slug == composed] == [(composed,)]

@@ -90,3 +90,23 @@ def test_errors_in_pyproject_name_the_line_in_the_publisher_table(tmp_path: Path
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "pyproject.toml")
     assert "pyproject.toml:6: site.description" in str(raised.value)
+
+
+def test_topic_aliases_are_read_with_their_lines(tmp_path: Path):
+    path = tmp_path / "publisher.toml"
+    path.write_text('[site]\ntitle = "x"\n\n[topics.aliases]\n"reinforcement-learning" = ["rl", "#RL_"]\n', "utf-8")
+    (alias,) = load_config(path).topics.aliases
+    assert (alias.topic, alias.spellings, alias.line) == ("reinforcement-learning", ("rl", "RL_"), 5)
+
+
+def test_a_spelling_mapped_to_two_topics_is_an_error_naming_both_lines(tmp_path: Path):
+    path = tmp_path / "publisher.toml"
+    text = '[topics.aliases]\n"reinforcement-learning" = ["rl"]\n"gpt.4" = ["gpt-4o"]\n"robot-learning" = ["RL"]\n'
+    path.write_text(text + 'bad = "rl"\n', "utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value).splitlines() == [
+        f'{path}:4: topics.aliases."robot-learning": "RL" is also a spelling of topic "reinforcement-learning" '
+        "(line 2): a spelling names one topic",
+        f'{path}:5: topics.aliases."bad": must be a list of tags, e.g. ["rl", "reinforcement_learning"]',
+    ]

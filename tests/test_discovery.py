@@ -71,9 +71,9 @@ def test_every_page_has_a_favicon_and_a_share_preview_of_its_own(built: Path, ca
         assert described == words.issue_description(digest) and digest.entries[0].title in described
         assert len(described) <= words.DESCRIPTION_MAX + 100
         assert head(built, paths.issue_page(digest.date))["og:type"] == "article"
-    for summary in catalog.tags:
-        assert descriptions[paths.tag_page(summary.tag)].endswith(
-            f"#{summary.tag.name} 태그가 붙은 노트 {summary.count}편"
+    for summary in catalog.topics:
+        assert descriptions[paths.tag_page(summary.topic)].endswith(
+            f"#{summary.topic.name} 태그가 붙은 노트 {summary.count}편"
         )
     assert descriptions[paths.home()] == CONFIG.site.description
     assert len(set(descriptions.values())) == len(descriptions)  # no two pages share one
@@ -110,8 +110,8 @@ def test_sitemap_lists_every_page_dated_by_its_content(built: Path, catalog: Cat
     assert listed[BASE] == listed[BASE + "tags/"] == listed[BASE + "search/"] == newest
     for digest in catalog.digests:
         assert listed[BASE + f"issues/{digest.date}/"] == digest.date.isoformat()
-    for summary in catalog.tags:
-        assert listed[BASE + f"tags/{summary.tag.slug}/"] == summary.dates[0].isoformat()
+    for summary in catalog.topics:
+        assert listed[BASE + f"tags/{summary.topic.slug}/"] == summary.dates[0].isoformat()
     # Dates come from the digests, never the clock: any build on any day writes the same bytes.
     assert all(dt.date.fromisoformat(date) <= catalog.digests[0].date for date in listed.values())
 

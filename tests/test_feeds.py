@@ -201,9 +201,9 @@ def test_atom_names_the_site_first_and_rss_items_name_their_author(config, theme
 
 def test_every_tag_feed_holds_only_the_entries_with_that_tag(built, seeds_catalog, config):
     authority = config.feeds.id_authority
-    assert len(seeds_catalog.tags) == 36
-    for summary in seeds_catalog.tags:
-        tag = summary.tag
+    assert len(seeds_catalog.topics) == 36
+    for summary in seeds_catalog.topics:
+        tag = summary.topic
         digests = seeds_catalog.with_tag(tag)
         ids = [paths.tag_uri(authority, f"tag/{tag.slug}/{d.date}") for d in digests]
         wanted = [[e.title for e in d.entries_with(tag)] for d in digests]
@@ -258,7 +258,7 @@ def test_feed_dates_come_from_the_content(built, seeds_catalog, config):
     assert newest.isoformat() == "2024-07-25T07:00:00+09:00"
     rss = etree.fromstring((built / paths.feed("rss")).read_bytes())
     assert rss.findtext("channel/lastBuildDate") == "Thu, 25 Jul 2024 07:00:00 +0900"
-    oldest_tag = seeds_catalog.tags[0].tag  # a tag feed's date is its own newest item's
+    oldest_tag = seeds_catalog.topics[0].topic  # a tag feed's date is its own newest item's
     tag_feed = parse_feed((built / paths.feed("atom", oldest_tag)).read_bytes())
     expected = config.site.published(seeds_catalog.with_tag(oldest_tag)[0].date)
     assert dt.datetime.fromisoformat(tag_feed.feed.updated) == expected
@@ -271,13 +271,13 @@ def test_opml_lists_every_tag_feed(built, seeds_catalog, config):
     assert root.find("head/dateCreated") is None  # no clock in the output
     outlines = [o for o in root.iter("outline") if o.get("xmlUrl")]
     assert len(outlines) == 36
-    for outline, summary in zip(outlines, seeds_catalog.tags, strict=True):
+    for outline, summary in zip(outlines, seeds_catalog.topics, strict=True):
         assert outline.get("type") == "rss"
-        assert outline.get("text") == f"#{summary.tag.name}"
-        assert outline.get("title") == words.tag_title(config.site.title, summary.tag)
-        assert outline.get("xmlUrl") == urls.public(paths.feed("rss", summary.tag))
-        assert outline.get("htmlUrl") == urls.public(paths.tag_page(summary.tag))
-        assert (built / paths.feed("rss", summary.tag)).is_file()
+        assert outline.get("text") == f"#{summary.topic.name}"
+        assert outline.get("title") == words.tag_title(config.site.title, summary.topic)
+        assert outline.get("xmlUrl") == urls.public(paths.feed("rss", summary.topic))
+        assert outline.get("htmlUrl") == urls.public(paths.tag_page(summary.topic))
+        assert (built / paths.feed("rss", summary.topic)).is_file()
 
 
 # ---------------------------------------------------------------- size and RFC 5005 archives
@@ -380,7 +380,7 @@ def test_main_and_tag_ids_are_distinct(config, theme, seeds_catalog):
     ids = item_ids(render(seeds_catalog, config, theme))
     main = {i for relpath in map(paths.feed, paths.FEED_FORMATS) for i in ids[relpath]}
     tagged = {i for relpath, found in ids.items() if relpath.startswith("tags/") for i in found}
-    assert len(main) == 5 and len(tagged) == sum(len(s.dates) for s in seeds_catalog.tags)
+    assert len(main) == 5 and len(tagged) == sum(len(s.dates) for s in seeds_catalog.topics)
     assert not main & tagged
     files = render(seeds_catalog, config, theme)
     feed_ids = [etree.fromstring(data).findtext(atom("id")) for r, data in files.items() if r.endswith("atom.xml")]

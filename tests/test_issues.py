@@ -28,6 +28,7 @@ from publisher.digests.parse import parse_digest
 from publisher.render import message, paths, words
 from publisher.render.assemble import BuiltIssue, personalise, with_envelope
 from publisher.render.issues import same_document, shorten
+from publisher.render.templating import plain_links
 from publisher.text import has_hangul, links_in, split_links
 
 from .conftest import ROOT, SEEDS, run_cli
@@ -253,8 +254,10 @@ def test_plain_text_has_everything_and_no_markers(built: Path, digest: Digest) -
     assert not re.search("[\x00-\x08\x0b-\x1f]", text)
     assert "pub:" not in text
     for entry in digest.entries:
-        for line in (entry.title, *entry.authors, *entry.commentary, *entry.abstract):
+        for line in (entry.title, *entry.authors):
             assert line in text
+        for line in (*entry.commentary, *entry.abstract):  # links delimited as on the web (test_links.py)
+            assert plain_links(line) in text
         if entry.link:
             assert f"<{entry.link}>" in text
     assert f"웹에서 보기: <{URLS.public(paths.issue_page(digest.date))}>" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -55,13 +56,16 @@ def test_hostile_tags_get_safe_distinct_paths_inside_out(tmp_path: Path, monkeyp
     assert run_cli("build").exit_code == 0
     slugs = [slugify(tag) for tag in HOSTILE_TAGS]
     assert len(set(slugs)) == len(slugs)  # distinct
+    merged = {"..", "..."}  # one topic with "." (`.` is a separator): their folders keep only feeds
     for tag, slug in zip(HOSTILE_TAGS, slugs, strict=True):
         assert slug and "/" not in slug and "\\" not in slug and slug not in (".", ".."), tag
         assert slug.split(".")[0] not in WINDOWS_RESERVED and len(slug) <= SLUG_MAX + 9, tag
         assert slug.isprintable() and "\u202e" not in slug, tag
         page = project / "out" / "tags" / slug / "index.html"
-        assert page.resolve().is_relative_to((project / "out").resolve()) and page.is_file(), tag
-        assert f"#{tag}".replace("&", "&amp;").replace("<", "&lt;") in page.read_text("utf-8"), tag
+        assert page.resolve().is_relative_to((project / "out").resolve()), tag
+        assert (page.parent / "feed.xml").is_file() and page.is_file() == (tag not in merged), tag
+        if tag not in merged:
+            assert f"#{tag}".replace("&", "&amp;").replace("<", "&lt;") in page.read_text("utf-8"), tag
     assert slugify("../../etc") == "etc" and slugify("수학") == "수학" and slugify("CON") == "con-tag"
     # Nothing anywhere under tmp but out/ and the cache folder (and the writer's spare tree beside out/).
     created = every_file(tmp_path) - before
@@ -83,25 +87,33 @@ def test_a_rebuild_also_writes_nowhere_else(tmp_path: Path, monkeypatch: pytest.
     assert not [p for p in os.listdir(project) if p.startswith(".out.") and p != ".out.spare"]  # no staging, no old
 
 
-def test_colliding_slugs_are_an_error_naming_both_and_nothing_is_written(tmp_path: Path, monkeypatch):
+def test_colliding_slugs_get_distinct_folders_with_a_warning(tmp_path: Path, monkeypatch):
+    """#a/b and #a-b are two topics with one natural slug: the first used keeps it, the other gets
+    a stable suffix; nothing is overwritten and the build succeeds."""
     project = make_project(tmp_path, {"a.txt": "2024-08-01\nOne\n노트\n#a/b\nTwo\n노트\n#a-b\n"})
     monkeypatch.chdir(project)
     result = run_cli("build")
-    assert result.exit_code == 1
-    assert 'seeds/a.txt:5: tag "#a-b" has the same URL slug "a-b" as "#a/b" (seeds/a.txt:2)' in result.output
-    assert not (project / "out").exists() and not [p for p in os.listdir(project) if p.startswith(".out")]
+    assert result.exit_code == 0, result.output
+    assert 'seeds/a.txt:5: tag "#a-b" and "#a/b" (seeds/a.txt:2) are different topics with the same URL slug' in (
+        result.output
+    )
+    folders = sorted(p.name for p in (project / "out" / "tags").iterdir() if p.is_dir())
+    assert folders[0] == "a-b" and re.fullmatch(r"a-b-[0-9a-f]{6}", folders[1]) and len(folders) == 2
+    assert "#a/b" in (project / "out/tags/a-b/index.html").read_text("utf-8")
+    assert "#a-b" in (project / f"out/tags/{folders[1]}/index.html").read_text("utf-8")
+    assert run_cli("build", "--strict").exit_code == 1  # a warning: --strict refuses it
 
 
-def test_colliding_slugs_across_files_are_an_error_too(tmp_path: Path, monkeypatch):
+def test_full_width_and_ascii_are_one_topic(tmp_path: Path, monkeypatch):
     project = make_project(
         tmp_path, {"a.txt": "2024-08-01\nOne\n노트\n#수학\n", "b.txt": "2024-08-02\nTwo\n노트\n#ＣＯＮ\n"}
     )
     (project / "seeds" / "c.txt").write_text("2024-08-03\nThree\n노트\n#con\n", "utf-8")
     monkeypatch.chdir(project)
     result = run_cli("build")
-    # The other tag named as it is written in its file.
-    assert result.exit_code == 1 and '"#con" has the same URL slug "con-tag" as "#ＣＯＮ"' in result.output
-    assert not (project / "out").exists()
+    assert result.exit_code == 0 and "same URL slug" not in result.output
+    page = (project / "out/tags/con-tag/index.html").read_text("utf-8")
+    assert "Two" in page and "Three" in page and "ＣＯＮ" in page  # also written as #ＣＯＮ
 
 
 @pytest.mark.parametrize("where", ["foreign", ".", "seeds", "seeds/..", "/"])

@@ -98,11 +98,13 @@ def add_note(project: Path, tag: str) -> None:
 def test_is_feed_knows_exactly_the_feeds_the_build_makes(built: Path):
     catalog = check(load_config(Path(__file__).parent.parent / "publisher.toml")).catalog
     expected = {
-        paths.feed(fmt, tag) for tag in (None, *(summary.tag for summary in catalog.tags)) for fmt in paths.FEED_FORMATS
+        paths.feed(fmt, tag)
+        for tag in (None, *(summary.topic for summary in catalog.topics))
+        for fmt in paths.FEED_FORMATS
     }
     found = {path.relative_to(built).as_posix() for path in built.rglob("*") if path.is_file()}
     assert {relpath for relpath in found if is_feed(relpath)} == expected
-    assert len(expected) == 3 * (1 + len(catalog.tags))
+    assert len(expected) == 3 * (1 + len(catalog.topics))
 
 
 @pytest.mark.parametrize(

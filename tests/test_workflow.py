@@ -60,6 +60,7 @@ def test_it_tests_checks_builds_deploys_then_pings_in_that_order():
     order = [
         "- uses: actions/setup-python@v5",
         "run: bash .ci/run",
+        "run: python3 -m pip install .",
         "uses: actions/cache@v4",
         "run: publisher build --check",
         "run: publisher build",

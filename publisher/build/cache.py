@@ -22,11 +22,11 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Paths
+from ..digests.parse import Parsed, parse_digest
 from ..render.context import Context, Prepared
 from ..render.output import group_key
-from ..digests.parse import Parsed, parse_digest
-from .records import write_atomically
 from ..render.units import DigestJob, DigestParts
+from .records import write_atomically
 
 _FORMAT = b"publisher-cache-1\n"
 

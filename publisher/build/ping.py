@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-
+from ..digests.model import Tag
+from ..errors import Diagnostic, PublisherError, shown_path
 from ..render import paths
 from .pipeline import LAST_BUILD
-from ..errors import Diagnostic, PublisherError, shown_path
-from ..digests.model import Tag
 from .records import read_json, write_json
 
 RECORD = "websub.json"

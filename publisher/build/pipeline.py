@@ -72,7 +72,8 @@ def check(config: Config, *, use_cache: bool = False) -> Checked:
     errors = [d for d in diagnostics if d.severity == "error"]
     catalog = None
     try:
-        catalog = make_catalog(digests)
+        catalog = make_catalog(digests, config.topics.aliases, config.source)
+        warnings += catalog.warnings
     except SourceError as error:
         errors += error.diagnostics
     return Checked(None if errors else catalog, tuple(digests), warnings, tuple(errors))

@@ -25,11 +25,11 @@ from pathlib import Path
 import click
 import jinja2
 
-from .pipeline import build
 from ..config import Config, load_config
-from ..errors import ConfigError, Diagnostic, PublisherError
 from ..digests.sources import shown_path
+from ..errors import ConfigError, Diagnostic, PublisherError
 from ..render.templating import default_theme_dir
+from .pipeline import build
 
 POLL_SECONDS = 0.5
 NO_CONFIG = "(defaults)"  # Config.source when no file was read

@@ -18,10 +18,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from .cache import PartsCache, pack
 from ..render.context import Context
 from ..render.output import Fragments, Group, Output
 from ..render.units import DigestJob, DigestParts, cached_form, from_cache, render_digest
+from .cache import PartsCache, pack
 from .writer import Staged, stage
 
 T = TypeVar("T")

@@ -25,8 +25,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..render import paths
 from ..errors import Diagnostic, OutputError, shown_path
+from ..render import paths
 from ..render.output import Output
 from .records import read_json, write_json
 

@@ -1,4 +1,4 @@
-"""The site commands: `publisher check`, `build`, `serve`, `ping`, `new`: options in, one call out."""
+"""The site commands: `publisher check`, `tags`, `build`, `serve`, `ping`, `new`: options in, one call out."""
 
 from __future__ import annotations
 
@@ -29,12 +29,11 @@ def check(config: Config, as_json: bool, strict: bool) -> None:
     from ..build.report import digests_json, summary_line
 
     checked = check_digests(config)
-    digests = (
-        checked.catalog.digests if checked.catalog else sorted(checked.digests, key=lambda d: d.date, reverse=True)
-    )
+    digests = sorted(checked.digests, key=lambda d: (d.date, d.source), reverse=True)  # tags as written
     if as_json:
+        topic_slug = (lambda name: checked.catalog.topic_of(name).slug) if checked.catalog else None
         document = {
-            "digests": digests_json(digests),
+            "digests": digests_json(digests, topic_slug),
             "warnings": [d.as_json() for d in checked.warnings],
             "errors": [d.as_json() for d in checked.errors],
         }
@@ -46,6 +45,33 @@ def check(config: Config, as_json: bool, strict: bool) -> None:
             click.echo(str(diagnostic), err=True)
     if checked.errors or (strict and checked.warnings):
         sys.exit(1)
+
+
+@click.command()
+@common_options
+@click.option(
+    "--suggest", is_flag=True, help="Also list topics that look like duplicates, with the alias to join them."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document, for scripts.")
+def tags(config: Config, suggest: bool, as_json: bool) -> None:
+    """List every topic: notes, spellings, first and last date, feed.
+
+    Tags that differ only in case, Unicode form or separators (`-`, `_`, `.`) are one topic, and so
+    are the spellings that `[topics.aliases]` in the config joins. Exits 1 when a digest has errors.
+    """
+    from ..build.pipeline import check as check_digests
+    from ..build.report import topics_json, topics_lines
+
+    checked = check_digests(config)
+    for diagnostic in checked.warnings + checked.errors:
+        click.echo(str(diagnostic), err=True)
+    if checked.catalog is None:
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(topics_json(checked.catalog, suggest), ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        for line in topics_lines(checked.catalog, suggest):
+            click.echo(line)
 
 
 @click.command()
@@ -97,7 +123,7 @@ def build(config: Config, strict: bool, jobs: int | None, no_cache: bool, check_
         click.echo(f"{out} is up to date: {write.unchanged} files match a fresh build")
         return
     click.echo(
-        f"built {len(catalog.digests)} digests, {catalog.entry_count} entries, {len(catalog.tags)} tags "
+        f"built {len(catalog.digests)} digests, {catalog.entry_count} entries, {len(catalog.topics)} topics "
         f"into {out}: {len(write.written)} written, {write.unchanged} unchanged, {len(write.removed)} removed "
         f"({report.rendered} parts rendered, the rest kept or cached) in {report.seconds:.2f} s"
     )
@@ -235,4 +261,4 @@ def new(config: Config, day: Any) -> None:
     click.echo(shown_path(create(config, date, check_digests(config, use_cache=True).digests)))
 
 
-COMMANDS = (check, build, serve, ping, new)
+COMMANDS = (check, tags, build, serve, ping, new)

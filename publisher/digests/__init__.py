@@ -2,10 +2,12 @@
 
     sources.py   the digest files, read as bytes (the only I/O here)
     parse.py     one digest's bytes → `Digest` (pure; the grammar of ../shared/FORMAT.md)
-    model.py     the frozen dataclasses `Digest`, `Entry`, `Tag`
-    catalog.py   every digest together: order, the tag index, checks across files
+    model.py     the frozen dataclasses `Digest`, `Entry`, `Tag`, `Topic`
+    catalog.py   every digest together: order, the topics, checks across files
+    topics.py    tags → topics: aliases, names, unique slugs, the slugs kept for merged spellings
     scaffold.py  `publisher new`: the skeleton of a new digest, written without overwriting
 
-Other packages use `model`, `catalog.Catalog`/`make_catalog`, `parse.parse_digest`/`parse_sources`
+Other packages use `model` (`Topic` among it), `catalog.Catalog`/`make_catalog`, `topics.alias_keys`,
+`parse.parse_digest`/`parse_sources`
 and `sources.read_sources`. This package imports nothing of `publisher` but `errors`, `config` and `text`.
 """

@@ -1,65 +1,86 @@
-"""All digests together: their order, the tag index, and the checks across files."""
+"""All digests together: their order, their topics, and the checks across files."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 
+from ..config import Alias
 from ..errors import Diagnostic, SourceError
-from ..text import tag_key
-from .model import Digest, Entry, Tag
+from .model import Digest, Tag, Topic
+from .topics import Spelling, resolve
 
 
 @dataclass(frozen=True)
-class TagSummary:
-    tag: Tag  # spelled as at its first use
+class TopicSummary:
+    topic: Topic
     dates: tuple[dt.date, ...]  # digests carrying it, newest first
     count: int  # entries carrying it
+
+    @property
+    def first(self) -> dt.date:
+        return self.dates[-1]
+
+    @property
+    def last(self) -> dt.date:
+        return self.dates[0]
 
 
 @dataclass(frozen=True)
 class Catalog:
-    digests: tuple[Digest, ...]  # newest first
-    tags: tuple[TagSummary, ...]  # by slug
+    """The digests, each entry's tags resolved to its topics (`Tag(topic.name, topic.slug)`)."""
 
-    def with_tag(self, tag: Tag) -> tuple[Digest, ...]:
-        """The digests carrying a tag, newest first (from the tag index, not a scan)."""
+    digests: tuple[Digest, ...]  # newest first
+    topics: tuple[TopicSummary, ...]  # by slug
+    warnings: tuple[Diagnostic, ...] = ()  # slug clashes, unused aliases
+    spelled: Mapping[str, Topic] = field(default_factory=dict, compare=False)  # spelling as written → topic
+
+    def with_tag(self, tag: Tag | Topic) -> tuple[Digest, ...]:
+        """The digests carrying a topic, newest first (from the topic index, not a scan)."""
         return tuple(self._by_date[date] for date in self._summaries[tag.slug].dates)
+
+    def topic_of(self, name: str) -> Topic:
+        """The topic of a tag as written in a digest."""
+        return self.spelled[_spelling(name)]
 
     @cached_property
     def _by_date(self) -> dict[dt.date, Digest]:
         return {digest.date: digest for digest in self.digests}
 
     @cached_property
-    def _summaries(self) -> dict[str, TagSummary]:
-        return {summary.tag.slug: summary for summary in self.tags}
+    def _summaries(self) -> dict[str, TopicSummary]:
+        return {summary.topic.slug: summary for summary in self.topics}
 
     @property
     def entry_count(self) -> int:
         return sum(len(d.entries) for d in self.digests)
 
 
-def make_catalog(digests: list[Digest]) -> Catalog:
-    """Order the digests newest first and index their tags; raise on clashes between files."""
+def make_catalog(digests: list[Digest], aliases: tuple[Alias, ...] = (), config_source: str = "") -> Catalog:
+    """Order the digests newest first and resolve their tags to topics; raise on clashes between files."""
     ordered = sorted(digests, key=lambda d: (d.date, d.source), reverse=True)
-    problems = _duplicate_dates(ordered) + _slug_collisions(ordered)
+    problems = _duplicate_dates(ordered)
     if problems:
         raise SourceError(problems)
-    spelled = _first_spellings(ordered)
-    ordered = [_respell(digest, spelled) for digest in ordered]
-    uses: dict[Tag, list[dt.date]] = defaultdict(list)
-    counts: dict[Tag, int] = defaultdict(int)
+    resolved = resolve(_spellings(ordered), aliases, config_source)
+    as_tags = {name: Tag(topic.name, topic.slug) for name, topic in resolved.of.items()}
+    as_tags.update({t.name: as_tags[_spelling(t.name)] for d in ordered for e in d.entries for t in e.tags})
+    ordered = [_resolve_tags(digest, as_tags) for digest in ordered]
+    uses: dict[str, list[dt.date]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
     for digest in ordered:
         for entry in digest.entries:
             for tag in entry.tags:
-                counts[tag] += 1
+                counts[tag.slug] += 1
         for tag in digest.tags:
-            uses[tag].append(digest.date)
-    tags = tuple(TagSummary(tag, tuple(uses[tag]), counts[tag]) for tag in sorted(uses, key=lambda t: t.slug))
-    return Catalog(tuple(ordered), tags)
+            uses[tag.slug].append(digest.date)
+    topics = tuple(TopicSummary(topic, tuple(uses[topic.slug]), counts[topic.slug]) for topic in resolved.topics)
+    return Catalog(tuple(ordered), topics, resolved.warnings, resolved.of)
 
 
 def _duplicate_dates(ordered: list[Digest]) -> list[Diagnostic]:
@@ -79,44 +100,34 @@ def _duplicate_dates(ordered: list[Digest]) -> list[Diagnostic]:
     return problems
 
 
-def _uses(ordered: list[Digest]) -> list[tuple[Tag, Digest, Entry]]:
-    """Every tag use, oldest first, so that 'first use' does not depend on file names."""
-    return [(tag, digest, entry) for digest in reversed(ordered) for entry in digest.entries for tag in entry.tags]
+def _spellings(ordered: list[Digest]) -> list[Spelling]:
+    """Every spelling's use: notes, newest date and first use (digests are newest first)."""
+    notes: dict[str, int] = defaultdict(int)
+    newest: dict[str, dt.date] = {}
+    first: dict[str, tuple[dt.date, str, int]] = {}
+    for digest in ordered:
+        for entry in digest.entries:
+            for tag in entry.tags:
+                name = _spelling(tag.name)
+                notes[name] += 1
+                newest.setdefault(name, digest.date)
+                use = (digest.date, digest.source, entry.line)
+                if name not in first or use <= first[name]:
+                    first[name] = use
+    return [Spelling(name, count, newest[name], first[name]) for name, count in sorted(notes.items())]
 
 
-def _slug_collisions(ordered: list[Digest]) -> list[Diagnostic]:
-    """Two different tags must never share a slug: their pages and feeds would overwrite."""
-    seen: dict[str, tuple[str, Tag, Digest, Entry]] = {}
-    problems, reported = [], set()
-    for tag, digest, entry in _uses(ordered):
-        key = tag_key(tag.name)
-        first_key, first, first_digest, first_entry = seen.setdefault(tag.slug, (key, tag, digest, entry))
-        if first_key != key and (first_key, key) not in reported:
-            reported.add((first_key, key))
-            problems.append(
-                Diagnostic(
-                    digest.source,
-                    entry.line,
-                    f'tag "#{tag.name}" has the same URL slug "{tag.slug}" as "#{first.name}" '
-                    f"({first_digest.source}:{first_entry.line}); rename one of them",
-                )
-            )
-    return problems
+def _spelling(name: str) -> str:
+    """One spelling however it is composed: 수학 pasted from macOS comes decomposed (NFD)."""
+    return name if name.isascii() else unicodedata.normalize("NFC", name)
 
 
-def _first_spellings(ordered: list[Digest]) -> dict[str, str]:
-    spelled: dict[str, str] = {}
-    for tag, _, _ in _uses(ordered):
-        spelled.setdefault(tag.slug, tag.name)
-    return spelled
-
-
-def _respell(digest: Digest, spelled: dict[str, str]) -> Digest:
-    """The same digest with every tag written as at its first use (#RLHF and #rlhf show alike)."""
-    if all(spelled[t.slug] == t.name for entry in digest.entries for t in entry.tags):
+def _resolve_tags(digest: Digest, as_tags: dict[str, Tag]) -> Digest:
+    """The same digest with each entry's tags as its topics, once each (`#rl #RL` is one topic)."""
+    if all(as_tags[t.name] == t and as_tags[t.name].name == t.name for entry in digest.entries for t in entry.tags):
         return digest  # nearly always: rebuilding every entry took most of the catalog's time
     entries = tuple(
-        dataclasses.replace(entry, tags=tuple(Tag(spelled[t.slug], t.slug) for t in entry.tags))
+        dataclasses.replace(entry, tags=tuple(dict.fromkeys(as_tags[t.name] for t in entry.tags)))
         for entry in digest.entries
     )
     return dataclasses.replace(digest, entries=entries)

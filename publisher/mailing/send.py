@@ -130,8 +130,7 @@ def followed_topics(issue: BuiltIssue, subscriber: Subscriber) -> tuple[str, ...
     """The issue's tags (names) the subscriber follows; None when they follow everything."""
     if not subscriber.tags:
         return None
-    wanted = set(subscriber.tags)
-    return tuple(tag.name for tag in issue.tags if tag.slug in wanted)
+    return tuple(issue.tags[i].name for i in issue.followed(subscriber.tags))
 
 
 def personal_message_id(issue: BuiltIssue, subscriber: Subscriber) -> str:

@@ -2,8 +2,8 @@
 
 An address is kept twice: `address` as email-validator normalised it (where mail goes) and `key`,
 its case-folded form, which every comparison, the suppression list, the ledger and the unsubscribe
-token use, so `Ann@Example.com` and `ann@example.com` are one person. Tags are kept as slugs
-(`text.slugify`), the same identity the digests' `Tag.slug` has, so `#RLHF` follows `#rlhf`.
+token use, so `Ann@Example.com` and `ann@example.com` are one person. Tags are kept as topic keys
+(`topics.topic_key`), so `#RLHF` follows `#rlhf` and `#Contrastive_Learning` `#contrastive-learning`.
 
 The schema is versioned with `PRAGMA user_version`; the file runs in WAL mode so that the send
 ledger can be written from several threads (one connection each) while others read.
@@ -25,7 +25,7 @@ from typing import Self
 from email_validator import EmailNotValidError, validate_email
 
 from ..errors import Diagnostic, SendError, shown_path
-from ..text import is_mail_address, slugify
+from ..text import is_mail_address, topic_key
 
 SCHEMA_VERSION = 1
 
@@ -142,13 +142,13 @@ def verify_token(secret: str, address: str, token: str) -> bool:
 
 
 def parse_tags(text: str) -> tuple[str, ...]:
-    """`#RLHF math` → ('math', 'rlhf'): slugs, sorted, without repeats."""
+    """`#RLHF math_x` → ('math-x', 'rlhf'): topic keys (topics.topic_key), sorted, without repeats."""
     slugs = set()
     for word in text.split():
         name = word.removeprefix("#")
         if not name or name.startswith("#"):
             raise ValueError(f"not a tag: {word!r}")
-        slugs.add(slugify(name))
+        slugs.add(topic_key(name))
     return tuple(sorted(slugs))
 
 

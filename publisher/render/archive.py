@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..digests.catalog import Catalog, TagSummary
-from ..digests.model import Digest, Entry, Tag
+from ..digests.catalog import Catalog, TopicSummary
+from ..digests.model import Digest, Entry, Tag, Topic
 from . import paths, words
 from .context import Context
 from .feedmodel import MEDIA_TYPES
@@ -53,10 +53,10 @@ class Links:
     def issue_on(self, date: dt.date, anchor: str | None = None) -> str:
         return self.to(paths.issue_page(date), anchor)
 
-    def tag(self, tag: Tag, page: int = 1) -> str:
+    def tag(self, tag: Tag | Topic, page: int = 1) -> str:
         return self.to(paths.tag_page(tag, page))
 
-    def feed(self, fmt: str, tag: Tag | None = None) -> str:
+    def feed(self, fmt: str, tag: Tag | Topic | None = None) -> str:
         return self.to(paths.feed(fmt, tag))
 
     @property
@@ -187,8 +187,8 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
         )
         key = group_key("home", here, repr(pager), *(keys[d.date] for d in digests))
         groups.append(_group(key, "site/home.html", page))
-    tags = by_count(catalog.tags)
-    tags_key = group_key("tags", repr([(s.tag.name, s.tag.slug, s.count) for s in tags]))
+    tags = by_count(catalog.topics)
+    tags_key = group_key("tags", repr([(s.topic, s.count) for s in tags]))
     about_tags = words.tags_description(len(tags))
     page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, description=about_tags, tags=tags)
     groups.append(_group(tags_key, "site/tags.html", page))
@@ -199,9 +199,8 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     groups.append(_group(group_key("search-page", str(notes)), "site/search.html", page))
     page = functools.partial(_not_found, context)
     groups.append(_group(group_key("not-found"), "site/404.html", page))
-    for summary in catalog.tags:
-        tag = summary.tag
-        key = group_key("tag", repr((tag.name, tag.slug, summary.count)), *(keys[date] for date in summary.dates))
+    for summary in catalog.topics:
+        key = group_key("tag", repr((summary.topic, summary.count)), *(keys[date] for date in summary.dates))
         make = functools.partial(_tag_pages, summary, catalog, context)
         groups.append(Group(key, (), lambda _, make=make: make(), ("site/tag.html",)))
     static = [Output(paths.static(name), data) for name, data in context.theme.static_files()]
@@ -215,13 +214,13 @@ def _group(key: str, template: str, page: Callable[[], Output]) -> Group:
     return Group(key, (), lambda _: [page()], (template,))
 
 
-def by_count(tags: tuple[TagSummary, ...]) -> list[TagSummary]:
+def by_count(topics: tuple[TopicSummary, ...]) -> list[TopicSummary]:
     """Most used first; ties by name, then slug, so the order never depends on anything else."""
-    return sorted(tags, key=lambda s: (-s.count, s.tag.name.casefold(), s.tag.slug))
+    return sorted(topics, key=lambda s: (-s.count, s.topic.name.casefold(), s.topic.slug))
 
 
-def _tag_pages(summary: TagSummary, catalog: Catalog, context: Context) -> list[Output]:
-    tag = summary.tag
+def _tag_pages(summary: TopicSummary, catalog: Catalog, context: Context) -> list[Output]:
+    tag = summary.topic
     notes = [(digest, entry) for digest in catalog.with_tag(tag) for entry in digest.entries_with(tag)]
     size = context.config.web.tag_page_size
     return [
@@ -234,7 +233,7 @@ def _tag_pages(summary: TagSummary, catalog: Catalog, context: Context) -> list[
             notes=page_notes,
             pager=pager,
             title=words.tag_title(context.config.site.title, tag),
-            description=words.tag_description(context.config.site.title, summary.tag, summary.count),
+            description=words.tag_description(context.config.site.title, tag, summary.count),
         )
         for here, pager, page_notes in paginate(notes, size, lambda number: paths.tag_page(tag, number))
     ]
@@ -253,7 +252,7 @@ def _page(
     here: str,
     *,
     description: str,
-    feed_tag: Tag | None = None,
+    feed_tag: Topic | None = None,
     kind: str = "website",
     canonical: bool = True,
     **values: object,

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..text import is_web_url, slugify
+from ..text import is_web_url, topic_key
 from . import words
 from .message import Envelope
 
@@ -85,8 +85,15 @@ class IssueEntry:
 
 @dataclass(frozen=True)
 class IssueTag:
+    """One topic of the issue; a subscriber's filter matches it by its key, its slug or `also`."""
+
     name: str
     slug: str
+    also: tuple[str, ...] = ()  # keys of the config's aliases for it (`rl` of reinforcement-learning)
+
+    def followed_by(self, wanted: frozenset[str]) -> bool:
+        """`wanted`: the topic keys of a subscriber's filters (`#RL`, `contrastive_learning`)."""
+        return topic_key(self.name) in wanted or self.slug in wanted or not wanted.isdisjoint(self.also)
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,7 @@ class BuiltIssue:
             "site_title": self.site_title,
             "envelope": self.envelope.as_json(),
             "entries": [{"title": e.title, "anchor": e.anchor, "tags": list(e.tags)} for e in self.entries],
-            "tags": [{"name": t.name, "slug": t.slug} for t in self.tags],
+            "tags": [{"name": t.name, "slug": t.slug, "also": list(t.also)} for t in self.tags],
             "unsubscribe_url": self.unsubscribe_url,
             "text": [[segment.name, segment.body] for segment in self.text],
             "trim": self.trim,
@@ -133,7 +140,7 @@ class BuiltIssue:
             site_title=data["site_title"],
             envelope=Envelope.from_json(data["envelope"]),
             entries=tuple(IssueEntry(e["title"], e["anchor"], tuple(e["tags"])) for e in data["entries"]),
-            tags=tuple(IssueTag(t["name"], t["slug"]) for t in data["tags"]),
+            tags=tuple(IssueTag(t["name"], t["slug"], tuple(t.get("also", ()))) for t in data["tags"]),
             unsubscribe_url=data["unsubscribe_url"],
             html=split_html(html),
             text=tuple(Segment(name, body) for name, body in data["text"]),
@@ -141,12 +148,17 @@ class BuiltIssue:
             shown=data.get("shown"),
         )
 
+    def followed(self, tags: Iterable[str]) -> tuple[int, ...]:
+        """The issue's topics (indexes into `tags`) that a subscriber's filters name: topics, not
+        spellings (`#Contrastive_Learning`, an alias, or the topic's slug)."""
+        wanted = frozenset(topic_key(tag.strip()) for tag in tags)
+        return tuple(i for i, tag in enumerate(self.tags) if tag.followed_by(wanted))
+
     def select(self, tags: Iterable[str] | None) -> tuple[int, ...]:
-        """The entries a subscriber gets: all (None), or those with any of the tags (names or slugs)."""
+        """The entries a subscriber gets: all (None), or those with any of the topics they follow."""
         if tags is None:
             return tuple(range(len(self.entries)))
-        wanted = {slugify(tag.strip().removeprefix("#")) for tag in tags}
-        chosen = {i for i, tag in enumerate(self.tags) if tag.slug in wanted}
+        chosen = set(self.followed(tags))
         return tuple(i for i, entry in enumerate(self.entries) if chosen.intersection(entry.tags))
 
 
@@ -218,9 +230,8 @@ def personalise(issue: BuiltIssue, tags: Iterable[str] | None, unsubscribe_url: 
 
 
 def _followed(issue: BuiltIssue, tags: Iterable[str]) -> tuple[IssueTag, ...]:
-    """The followed tags that appear in this issue, in the issue's order."""
-    wanted = {slugify(tag.strip().removeprefix("#")) for tag in tags}
-    return tuple(tag for tag in issue.tags if tag.slug in wanted)
+    """The followed topics that appear in this issue, in the issue's order."""
+    return tuple(issue.tags[i] for i in issue.followed(tags))
 
 
 def _swap(body: str, old: str, new: str) -> str:

@@ -28,15 +28,15 @@ def pages(catalog: Catalog, context: Context) -> list[tuple[str, dt.date]]:
     found = [(paths.home(n // web.page_size + 1), digests[n].date) for n in range(0, len(digests), web.page_size)]
     found += [(paths.issue_page(digest.date), digest.date) for digest in digests]
     found += [(paths.TAGS_INDEX, newest), (paths.SEARCH, newest)]
-    for summary in catalog.tags:
+    for summary in catalog.topics:
         # One date per note, newest first, as the tag's pages list them (archive._tag_pages).
         dates = [
             date
-            for digest in catalog.with_tag(summary.tag)
-            for date in [digest.date] * len(digest.entries_with(summary.tag))
+            for digest in catalog.with_tag(summary.topic)
+            for date in [digest.date] * len(digest.entries_with(summary.topic))
         ]
         found += [
-            (paths.tag_page(summary.tag, n // web.tag_page_size + 1), dates[n])
+            (paths.tag_page(summary.topic, n // web.tag_page_size + 1), dates[n])
             for n in range(0, len(dates), web.tag_page_size)
         ]
     return found

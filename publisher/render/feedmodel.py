@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..digests.model import Digest, Tag
+from ..digests.model import Digest, Tag, Topic
 
 MEDIA_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 ARCHIVED_FORMATS = ("atom",)  # RFC 5005 archives exist for Atom, the one format that defines them
@@ -28,18 +28,19 @@ class Item:
 
 @dataclass(frozen=True)
 class Channel:
-    """One scope: the main feed (tag None) or one tag's feed, with all of its digests, newest first."""
+    """One scope: the main feed (tag None) or one topic's feed, with all of its digests, newest first."""
 
-    tag: Tag | None
+    tag: Topic | None
     id: str
     title: str
     description: str
     home_url: str  # the web page the feed stands for
     digests: tuple[Digest, ...]
+    at: Tag | Topic | None = None  # where its files are: the topic's folder, or a merged spelling's
 
     @property
     def header(self) -> str:
-        return repr((self.id, self.title, self.description, self.home_url))
+        return repr((self.id, self.title, self.description, self.home_url, self.at and self.at.slug))
 
 
 @dataclass(frozen=True)

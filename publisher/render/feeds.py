@@ -1,9 +1,10 @@
-"""Main and per-tag RSS 2.0, Atom 1.0 and JSON Feed 1.1, their RFC 5005 archives, and the OPML.
+"""Main and per-topic RSS 2.0, Atom 1.0 and JSON Feed 1.1, their RFC 5005 archives, and the OPML.
 
-Every document comes from one loop over (scope, format): a scope is the main feed or one tag's
-feed (a `Channel`), and `_item` is the one place that turns a digest into the fields that all
-formats share. feedwriters.py turns a document into bytes: RSS and Atom by feedgen, JSON Feed as
-plain, sorted JSON.
+Every document comes from one loop over (scope, format): a scope is the main feed or one topic's
+feed (a `Channel`), also at the folder of each spelling merged into it (`tags/rl/` of
+`#reinforcement-learning`), so that no published feed URL dies. `_item` is the one place that
+turns a digest into the fields that all formats share. feedwriters.py turns a document into
+bytes: RSS and Atom by feedgen, JSON Feed as plain, sorted JSON.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import functools
 from collections.abc import Mapping
 
 from ..digests.catalog import Catalog
-from ..digests.model import Digest, Entry, Tag
+from ..digests.model import Digest, Entry, Tag, Topic
 from ..text import xml_safe
 from . import opml, paths, words
 from .context import Context
@@ -41,8 +42,13 @@ def feed_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     if not catalog.digests:
         return []
     groups = []
-    for tag in (None, *(summary.tag for summary in catalog.tags)):
-        channel = _channel(catalog, tag, context)
+    scopes = [(None, None)] + [
+        (summary.topic, at)
+        for summary in catalog.topics
+        for at in (summary.topic, *(Tag(summary.topic.name, slug) for slug in summary.topic.kept_slugs))
+    ]
+    for tag, at in scopes:
+        channel = _channel(catalog, tag, at, context)
         documents = [document for fmt in paths.FEED_FORMATS for document in _documents(channel, fmt, context)]
         batches = [[d for d in documents if not d.archive], *([d] for d in documents if d.archive)]
         for batch in batches:
@@ -50,7 +56,7 @@ def feed_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
             key = group_key("feed", channel.header, *(d.spec for d in batch), *(keys[date] for date in needs))
             make = functools.partial(_make_documents, channel, tuple(batch), context)
             groups.append(Group(key, needs, make, uses=("feed/",)))
-    opml_key = group_key("opml", repr([(s.tag.name, s.tag.slug) for s in catalog.tags]))
+    opml_key = group_key("opml", repr([(s.topic.name, s.topic.slug) for s in catalog.topics]))
     groups.append(Group(opml_key, (), lambda _: [opml.render_opml(catalog, context)]))
     return groups
 
@@ -64,7 +70,7 @@ def _make_documents(
     for document in documents:
         for digest in document.digests:
             if digest.date not in items:
-                items[digest.date] = _item(digest, channel.tag, context, fragments[digest.date])
+                items[digest.date] = _item(digest, channel, context, fragments[digest.date])
     chosen = [(document, tuple(items[digest.date] for digest in document.digests)) for document in documents]
     written = feedwriters.write(channel, chosen, context)
     return [Output(document.relpath, data) for document, data in zip(documents, written, strict=True)]
@@ -74,24 +80,27 @@ def _id(context: Context, specific: str) -> str:
     return paths.tag_uri(context.config.feeds.id_authority, specific)
 
 
-def _channel(catalog: Catalog, tag: Tag | None, context: Context) -> Channel:
+def _channel(catalog: Catalog, tag: Topic | None, at: Tag | Topic | None, context: Context) -> Channel:
+    """A channel; a merged spelling's (`at` not the topic) keeps its own ids: its readers saw them."""
     site = context.config.site
     digests = catalog.digests if tag is None else catalog.with_tag(tag)
-    if tag is None:
+    if tag is None or at is None:
         home = context.urls.public(paths.home())
         return Channel(None, _id(context, "feed"), xml_safe(site.title), xml_safe(site.description), home, digests)
     return Channel(
         tag,
-        _id(context, f"tag/{tag.slug}"),
+        _id(context, f"tag/{at.slug}"),
         xml_safe(words.tag_title(site.title, tag)),
         xml_safe(words.tag_feed_description(tag)),
         context.urls.public(paths.tag_page(tag)),
         digests,
+        at,
     )
 
 
-def _item(digest: Digest, tag: Tag | None, context: Context, fragments: tuple[str, ...]) -> Item:
-    """A digest as an item of the main feed (all its entries) or of a tag feed (only that tag's entries)."""
+def _item(digest: Digest, channel: Channel, context: Context, fragments: tuple[str, ...]) -> Item:
+    """A digest as an item of the main feed (all its entries) or of a topic's feed (only its entries)."""
+    tag = channel.tag
     day = digest.date.isoformat()
     issue = paths.issue_page(digest.date)
     chosen = [i for i, entry in enumerate(digest.entries) if tag is None or entry.has_tag(tag)]
@@ -100,7 +109,8 @@ def _item(digest: Digest, tag: Tag | None, context: Context, fragments: tuple[st
     if tag is None:
         item_id, url = _id(context, f"issue/{day}"), context.urls.public(issue)
     else:
-        item_id, url = _id(context, f"tag/{tag.slug}/{day}"), context.urls.public(issue, entries[0].anchor)
+        item_id = _id(context, f"tag/{channel.at.slug}/{day}")
+        url = context.urls.public(issue, entries[0].anchor)
     return Item(
         id=item_id,
         title=xml_safe(title),
@@ -128,7 +138,7 @@ def _documents(channel: Channel, fmt: str, context: Context) -> list[Document]:
     following `prev-archive` from the feed meets every item exactly once.
     """
     size, hub, urls = context.config.feeds.size, context.config.feeds.hub, context.urls
-    current = paths.feed(fmt, channel.tag)
+    current = paths.feed(fmt, channel.at)
     newest, older = channel.digests[:size], channel.digests[size:]
     hub_links = (("hub", hub),) if hub else ()
     if fmt not in ARCHIVED_FORMATS or not older:
@@ -137,7 +147,7 @@ def _documents(channel: Channel, fmt: str, context: Context) -> list[Document]:
     chunks = [oldest_first[start : start + size][::-1] for start in range(0, len(oldest_first), size)]
 
     def archive_url(number: int) -> str:
-        return urls.public(paths.feed_archive(number, channel.tag))
+        return urls.public(paths.feed_archive(number, channel.at))
 
     documents = [Document(fmt, current, newest, (*hub_links, ("prev-archive", archive_url(len(chunks)))))]
     for number, chunk in enumerate(chunks, start=1):
@@ -146,5 +156,5 @@ def _documents(channel: Channel, fmt: str, context: Context) -> list[Document]:
             links.append(("prev-archive", archive_url(number - 1)))
         if number < len(chunks):
             links.append(("next-archive", archive_url(number + 1)))
-        documents.append(Document(fmt, paths.feed_archive(number, channel.tag), chunk, tuple(links), archive=True))
+        documents.append(Document(fmt, paths.feed_archive(number, channel.at), chunk, tuple(links), archive=True))
     return documents

@@ -25,8 +25,9 @@ from urllib.parse import unquote
 from markupsafe import Markup
 
 from ..digests.model import Digest, Entry
+from ..digests.topics import alias_keys
 from ..errors import ConfigError, Diagnostic, OutputError
-from ..text import split_links
+from ..text import split_links, topic_key
 from . import assemble, message, paths, words
 from .assemble import BuiltIssue, IssueEntry, IssueTag, Personal
 from .context import Context, Prepared
@@ -189,6 +190,15 @@ def _entry_view(
     )
 
 
+def _alias_keys_by_topic(context: Context) -> dict[str, tuple[str, ...]]:
+    """Topic key → keys of its config aliases: a subscriber's `rl` finds reinforcement-learning."""
+    by_topic: dict[str, list[str]] = {}
+    for alias, topic in alias_keys(context.config.topics.aliases).items():
+        if alias != topic:
+            by_topic.setdefault(topic, []).append(alias)
+    return {topic: tuple(sorted(keys)) for topic, keys in by_topic.items()}
+
+
 def _issue(
     digest: Digest,
     context: Context,
@@ -202,6 +212,7 @@ def _issue(
     only the tags of those."""
     site, email = context.config.site, context.config.email
     unsubscribe_url = _unsubscribe_url(context)
+    also = _alias_keys_by_topic(context)
     envelope = message.Envelope(
         from_name=email.from_name or site.title,
         from_address=email.from_address,
@@ -233,7 +244,7 @@ def _issue(
             IssueEntry(entry.title, entry.anchor, tuple(position[tag] for tag in entry.tags))
             for entry in digest.entries
         ),
-        tags=tuple(IssueTag(tag.name, tag.slug) for tag in digest.tags),
+        tags=tuple(IssueTag(tag.name, tag.slug, also.get(topic_key(tag.name), ())) for tag in digest.tags),
         unsubscribe_url=unsubscribe_url,
         html=assemble.split_html(html),
         text=assemble.split_text(text),

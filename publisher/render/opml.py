@@ -23,8 +23,8 @@ def render_opml(catalog: Catalog, context: Context) -> Output:
     body = ET.SubElement(root, "body")
     # One folder: readers that keep OPML outlines as folders file every tag feed under the site.
     folder = ET.SubElement(body, "outline", text=site_title, title=site_title)
-    for summary in catalog.tags:
-        tag = summary.tag
+    for summary in catalog.topics:  # topics only: a merged spelling's feed lives on but is not offered
+        tag = summary.topic
         ET.SubElement(
             folder,
             "outline",

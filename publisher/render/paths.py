@@ -12,7 +12,9 @@ import functools
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from ..digests.model import Tag
+from ..digests.model import Tag, Topic
+
+Scope = Tag | Topic  # anything with a slug: a topic, an entry's resolved tag
 
 FEED_FORMATS = ("rss", "atom", "json")
 _FEED_FILES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
@@ -29,15 +31,15 @@ SEARCH_BUNDLE = "pagefind"  # the search index, written by Pagefind (build/searc
 MARKER = ".publisher-out"  # tells the writer that a folder is ours to replace
 
 
-def tag_dir(tag: Tag | None) -> str:
+def tag_dir(tag: Scope | None) -> str:
     return "" if tag is None else f"tags/{tag.slug}/"
 
 
-def feed(fmt: str, tag: Tag | None = None) -> str:
+def feed(fmt: str, tag: Scope | None = None) -> str:
     return tag_dir(tag) + _FEED_FILES[fmt]
 
 
-def feed_archive(number: int, tag: Tag | None = None) -> str:
+def feed_archive(number: int, tag: Scope | None = None) -> str:
     """The RFC 5005 archive document `number` (1 is the oldest) of the Atom feed."""
     return f"{tag_dir(tag)}archive/{number}.xml"
 
@@ -50,7 +52,7 @@ def issue_page(date: dt.date) -> str:
     return f"issues/{date.isoformat()}/index.html"
 
 
-def tag_page(tag: Tag, page: int = 1) -> str:
+def tag_page(tag: Scope, page: int = 1) -> str:
     return f"{tag_dir(tag)}index.html" if page == 1 else f"{tag_dir(tag)}page/{page}/index.html"
 
 

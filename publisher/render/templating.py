@@ -92,6 +92,23 @@ def linkify(line: str) -> Markup:
     )
 
 
+def plain_links(line: str) -> str:
+    """A line for the plain-text email, its links delimited as `split_links` cut them: a mail client
+    guesses where a bare URL ends, so a URL with text glued to it (`…/1603.05027)를`) goes in
+    angle brackets (RFC 3986, appendix C), and a Markdown link becomes `text <url>`."""
+    pieces = split_links(line)
+    out = []
+    for index, piece in enumerate(pieces):
+        if piece.href is None:
+            out.append(piece.text)
+        elif piece.text != piece.href:
+            out.append(f"{piece.text} <{piece.href}>")
+        else:
+            after = pieces[index + 1].text[:1] if index + 1 < len(pieces) else ""
+            out.append(f"<{piece.href}>" if after and not after.isspace() else piece.href)
+    return "".join(out)
+
+
 def lang_of(text: str) -> str:
     """The language tag of a piece of a note: `ko` when it has Hangul, else `en` (the papers' titles,
     authors and abstracts are English). Pages, emails and feed HTML put it on every element that
@@ -118,6 +135,7 @@ def environment(theme: Theme) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["linkify"] = linkify
+    env.filters["plain_links"] = plain_links
     env.filters["lang_of"] = lang_of
     return env
 

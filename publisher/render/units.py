@@ -90,10 +90,10 @@ def from_cache(job: DigestJob, parts: DigestParts) -> DigestParts:
 
 def content_key(digest: Digest) -> str:
     """A digest's content: the bytes it was parsed from (the parser's own code is in the context key)
-    and its tags as the catalog spells them (the first spelling of a tag in any digest wins)."""
+    and its entries' topics as the catalog resolves them (name and slug)."""
     if not digest.fingerprint:  # made in code, not parsed from a file
         return group_key("digest", repr(digest))
-    spelled = repr([tag.name for entry in digest.entries for tag in entry.tags])
+    spelled = repr([(tag.name, tag.slug) for entry in digest.entries for tag in entry.tags])
     return group_key("digest", digest.fingerprint, digest.source, spelled)
 
 
