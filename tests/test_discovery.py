@@ -159,3 +159,42 @@ def test_pages_list_and_discovery_pages_agree(catalog: Catalog) -> None:
 
     listed = [relpath for relpath, _ in discovery.pages(catalog, Context(CONFIG, load_theme(None)))]
     assert len(listed) == len(set(listed)) == 1 + 5 + 1 + 1 + 36
+
+
+@pytest.mark.browser
+def test_a_shared_link_preview_is_made_from_the_tags_alone(built: Path, browser) -> None:
+    """What a chat app shows for a pasted issue link, drawn from the page's Open Graph tags only (no
+    other part of the page): site, title, description, address. Saved for the README."""
+    import html
+
+    from .browser import SCREENSHOTS
+
+    relpath = "issues/2024-07-25/index.html"
+    meta = head(built, relpath)
+    tags = [(name, meta[name]) for name in sorted(meta) if name.startswith(("og:", "twitter:"))]
+    listing = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(v)}</td></tr>" for n, v in tags)
+    card = (
+        f'<div class="card"><p class="site">{html.escape(meta["og:site_name"])}</p>'
+        f'<p class="title">{html.escape(meta["og:title"])}</p><p class="desc">{html.escape(meta["og:description"])}</p>'
+        f'<p class="url">{html.escape(meta["og:url"])}</p></div>'
+    )
+    style = (
+        "body{font:15px sans-serif;margin:24px;background:#f4f5f7;color:#1f2328;width:760px}"
+        ".card{border-left:4px solid #0b5cad;background:#fff;padding:10px 16px;border-radius:6px;margin-bottom:18px}"
+        ".site{color:#59636e;margin:0}.title{font-weight:bold;color:#0b57d0;margin:4px 0}.desc{margin:4px 0}"
+        ".url{color:#59636e;font-size:13px;margin:0}table{border-collapse:collapse;background:#fff;font-size:13px}"
+        "th,td{border:1px solid #dde1e6;padding:4px 8px;text-align:left;vertical-align:top}th{white-space:nowrap}"
+    )
+    page = browser.page(width=820)
+    try:
+        page.set_content(
+            f"<!doctype html><html lang=ko><meta charset=utf-8><style>{style}</style>{card}<table>{listing}</table>"
+        )
+        shown = page.text_content(".card")
+        assert "Rule Based Rewards for Language Model Safety" in shown and meta["og:url"] in shown
+        assert dict(tags)["og:locale"] == "ko_KR"
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.set_viewport_size({"width": 820, "height": 10})
+        page.screenshot(path=str(SCREENSHOTS / "share-preview.png"), full_page=True)
+    finally:
+        page.close()
