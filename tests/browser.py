@@ -46,8 +46,9 @@ class Browser:
     def __init__(self, browser) -> None:
         self._browser = browser
 
-    def page(self, *, dark: bool = False, width: int = 1280):
-        """A new page (close it when done), light or dark as the reader's system setting says."""
+    def page(self, width: int = 390, *, dark: bool = False):
+        """A new page (a Playwright Page) at a viewport width (390 is a phone), light or dark as the
+        reader's system setting says. Close it when done."""
         return self._browser.new_page(
             viewport={"width": width, "height": 900}, color_scheme="dark" if dark else "light"
         )

@@ -53,7 +53,7 @@ def web_pages(built: Path) -> list[str]:
 def test_every_page_has_a_favicon_and_a_share_preview_of_its_own(built: Path, catalog: Catalog) -> None:
     assert (built / "static/favicon.svg").read_bytes().startswith(b"<svg")
     pages = web_pages(built)
-    assert len(pages) == 1 + 5 + 1 + 36 + 1 + 1  # home, the issues, the tags page, each tag, search, 404
+    assert len(pages) == 1 + 5 + 1 + 36 + 1 + 1 + 1  # home, issues, tags page, each tag, subscribe, search, 404
     descriptions = {}
     for relpath in pages:
         meta = head(built, relpath)
@@ -158,7 +158,7 @@ def test_pages_list_and_discovery_pages_agree(catalog: Catalog) -> None:
     from publisher.render.templating import load_theme
 
     listed = [relpath for relpath, _ in discovery.pages(catalog, Context(CONFIG, load_theme(None)))]
-    assert len(listed) == len(set(listed)) == 1 + 5 + 1 + 1 + 36
+    assert len(listed) == len(set(listed)) == 1 + 5 + 1 + 1 + 1 + 36
 
 
 @pytest.mark.browser

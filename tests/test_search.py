@@ -139,7 +139,7 @@ def search_in(page, base: str, query: str, *, type_it: bool = False) -> list[str
 @pytest.mark.browser
 def test_korean_and_english_words_find_their_notes(built: Path, catalog: Catalog, browser) -> None:
     with serve_folder(built) as base:
-        page = browser.page()
+        page = browser.page(1280)
         try:
             korean = search_in(page, base, "실험")
             assert set(korean) == expected_urls(catalog, "실험") and len(korean) == 5
@@ -170,7 +170,7 @@ def test_search_results_show_note_text_as_text(tmp_path: Path, browser) -> None:
     out = tmp_path / "out"
     assert run_cli("build", "--config", ROOT / "publisher.toml", "--seeds", seeds, "--out", out).exit_code == 0
     with serve_folder(out) as base:
-        page = browser.page()
+        page = browser.page(1280)
         try:
             alerts = []
             page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))

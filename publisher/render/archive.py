@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from ..digests.catalog import Catalog, TopicSummary
 from ..digests.model import Digest, Entry, Tag, Topic
-from . import paths, words
+from . import assemble, paths, words
 from .context import Context
 from .feedmodel import MEDIA_TYPES
 from .output import Group, Output, group_key
@@ -62,6 +62,10 @@ class Links:
     @property
     def tags_index(self) -> str:
         return self.to(paths.TAGS_INDEX)
+
+    @property
+    def subscribe(self) -> str:
+        return self.to(paths.SUBSCRIBE)
 
     @property
     def opml(self) -> str:
@@ -192,6 +196,11 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     about_tags = words.tags_description(len(tags))
     page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, description=about_tags, tags=tags)
     groups.append(_group(tags_key, "site/tags.html", page))
+    page = functools.partial(_subscribe_page, context, tags)
+    groups.append(_group(group_key("subscribe", tags_key), "site/subscribe.html", page))
+    if tags:  # nothing to mail, nothing to choose: no send/ files at all
+        topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
+        groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
     notes = sum(len(digest.entries) for digest in catalog.digests)
     page = functools.partial(
         _page, context, "site/search.html", paths.SEARCH, description=words.search_description(notes), notes=notes
@@ -217,6 +226,24 @@ def _group(key: str, template: str, page: Callable[[], Output]) -> Group:
 def by_count(topics: tuple[TopicSummary, ...]) -> list[TopicSummary]:
     """Most used first; ties by name, then slug, so the order never depends on anything else."""
     return sorted(topics, key=lambda s: (-s.count, s.topic.name.casefold(), s.topic.slug))
+
+
+def topics_file(topics: list[TopicSummary]) -> str:
+    """What the list endpoint offers readers to choose from (`paths.TOPICS`), most used first."""
+    return assemble.topics_json(assemble.ListTopic(s.topic.slug, s.topic.name, s.count) for s in topics)
+
+
+def _subscribe_page(context: Context, topics: list[TopicSummary]) -> Output:
+    """The sign-up form, posting to the list endpoint; only the feeds when there is none."""
+    return _page(
+        context,
+        "site/subscribe.html",
+        paths.SUBSCRIBE,
+        description=words.subscribe_description(len(topics)),
+        topics=topics,
+        subscribe_action=context.config.list.url("subscribe"),
+        form_page=context.urls.public(paths.SUBSCRIBE),
+    )
 
 
 def _tag_pages(summary: TopicSummary, catalog: Catalog, context: Context) -> list[Output]:

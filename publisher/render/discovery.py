@@ -19,7 +19,7 @@ SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 def pages(catalog: Catalog, context: Context) -> list[tuple[str, dt.date]]:
     """Every page a reader may land on (not 404.html), with the date of the newest digest it shows:
-    the archive pages, the issues, the tags page, the tag pages and the search page."""
+    the archive pages, the issues, the tags, subscribe and search pages, and the tag pages."""
     web = context.config.web
     digests = catalog.digests  # newest first
     if not digests:
@@ -27,7 +27,7 @@ def pages(catalog: Catalog, context: Context) -> list[tuple[str, dt.date]]:
     newest = digests[0].date
     found = [(paths.home(n // web.page_size + 1), digests[n].date) for n in range(0, len(digests), web.page_size)]
     found += [(paths.issue_page(digest.date), digest.date) for digest in digests]
-    found += [(paths.TAGS_INDEX, newest), (paths.SEARCH, newest)]
+    found += [(paths.TAGS_INDEX, newest), (paths.SUBSCRIBE, newest), (paths.SEARCH, newest)]
     for summary in catalog.topics:
         # One date per note, newest first, as the tag's pages list them (archive._tag_pages).
         dates = [

@@ -51,6 +51,10 @@ def tags_description(count: int) -> str:
     return f"태그 {count}개와 노트 수, 태그마다의 RSS·Atom·JSON 피드: 관심 있는 주제만 구독하는 방법"
 
 
+def subscribe_description(topics: int) -> str:
+    return f"새 노트를 메일이나 피드로 받아 보기: 모든 노트, 또는 주제 {topics}개 중 고른 것만"
+
+
 def search_description(notes: int) -> str:
     return f"논문 노트 {notes}편의 제목, 저자, 노트, 초록, 태그에서 찾기"
 
