@@ -23,6 +23,7 @@ import datetime as dt
 import itertools
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -56,17 +57,23 @@ def tree_memory(pid: int) -> int:
     return total
 
 
-def timed_build(project: Path, *args: str) -> tuple[float, int]:
-    """Wall seconds and peak tree memory of one `publisher build` in the project folder. Memory is
-    sampled every 50 ms: reading it costs CPU that the build would otherwise have."""
+@dataclasses.dataclass(frozen=True)
+class Measure:
+    """One command's run: wall seconds, CPU seconds (user + system, of the command and every process
+    it waited for: a build's workers), and the peak memory of its process tree in bytes."""
+
+    wall: float
+    cpu: float
+    peak: int
+
+
+def measure(command: list[str], cwd: Path, what: str = "") -> Measure:
+    """Run a command to its end and measure it. Memory is sampled every 50 ms: reading it costs CPU
+    that the command would otherwise have."""
     subprocess.run(["sync"], check=False)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "build", *args],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
 
     def sample() -> None:
@@ -76,12 +83,21 @@ def timed_build(project: Path, *args: str) -> tuple[float, int]:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
+    errors = process.stderr.read() if process.stderr else b""
     code = process.wait()
-    seconds = time.perf_counter() - started
+    wall = time.perf_counter() - started
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if code != 0:
-        raise SystemExit(f"publisher build failed in {project} (exit {code})")
-    return seconds, peak[0]
+        raise SystemExit(f"{what or command[0]} failed in {cwd} (exit {code}):\n{errors.decode(errors='replace')}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measure(wall, cpu, peak[0])
+
+
+def timed_build(project: Path, *args: str) -> tuple[float, int]:
+    """Wall seconds and peak tree memory of one `publisher build` in the project folder."""
+    run = measure([sys.executable, "-m", "publisher", "build", *args], project, "publisher build")
+    return run.wall, run.peak
 
 
 def project_for(corpus: Path, folder: Path) -> Path:
@@ -145,10 +161,10 @@ def cold_after_deleting(projects: list[Path]) -> float:
 def stage_shares(corpus: Path) -> dict[str, float]:
     """Seconds per stage of a cold build in one process: parse, render (email without inlining,
     inlining, pages, feed HTML), aggregates (feeds, pages), write."""
-    from publisher import archive, feeds, issues
     from publisher.build.pipeline import check
     from publisher.build.writer import write_outputs
     from publisher.config import load_config
+    from publisher.render import archive, feeds, issues
     from publisher.render.context import Context
     from publisher.render.output import Output
     from publisher.render.templating import load_theme
