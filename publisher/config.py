@@ -15,9 +15,10 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 from .errors import ConfigError, Diagnostic, shown_path
-from .text import is_mail_address, is_web_url, topic_key
+from .text import is_http_url, is_mail_address, is_web_url, topic_key
 
 CONFIG_NAME = "publisher.toml"
 
@@ -82,6 +83,18 @@ def _mailto(value: str) -> str:
 def _web_url_or_empty(value: str) -> str:
     if value and not is_web_url(value):
         raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+def _endpoint(value: str) -> str:
+    if value and (not is_http_url(value) or urlsplit(value).query or urlsplit(value).fragment):
+        raise ValueError("must be the endpoint's public http(s) URL, such as https://list.example.com/")
+    return value.rstrip("/")
+
+
+def _count(value: int) -> int:
+    if value < 0:
+        raise ValueError("must be a whole number of at least 0")
     return value
 
 
@@ -168,6 +181,24 @@ class Email:
 
 
 @dataclass(frozen=True)
+class MailingList:
+    """`publisher listen`: the web endpoint where readers subscribe, confirm, choose topics and leave."""
+
+    endpoint: str = field(default="", metadata=check(_endpoint))  # its public URL; empty: no endpoint
+    from_address: str = field(default="", metadata=check(_email_address))  # confirmations; empty: email.from_address
+    from_name: str = ""  # empty: email.from_name, else the site title
+    confirm_hours: int = field(default=72, metadata=check(_positive))  # a confirmation link's lifetime
+    signups_per_ip: int = field(default=5, metadata=check(_positive))  # per client IP and limit_minutes
+    signups_per_address: int = field(default=3, metadata=check(_positive))  # per address and limit_minutes
+    limit_minutes: int = field(default=60, metadata=check(_positive))
+    trusted_proxies: int = field(default=0, metadata=check(_count))  # reverse proxies that set X-Forwarded-For
+
+    def url(self, route: str) -> str:
+        """The public URL of one of the endpoint's routes ("" when there is no endpoint)."""
+        return f"{self.endpoint}/{route}" if self.endpoint else ""
+
+
+@dataclass(frozen=True)
 class Smtp:
     host: str = ""
     port: int = field(default=587, metadata=check(_port))
@@ -202,6 +233,7 @@ class Config:
     feeds: Feeds = Feeds()
     web: Web = Web()
     email: Email = Email()
+    list: MailingList = MailingList()
     smtp: Smtp = Smtp()
     topics: Topics = Topics()
     source: str = "(defaults)"  # the file it came from, for messages
@@ -213,6 +245,18 @@ class Config:
 
 
 SECTIONS = {name: hint for name, hint in get_type_hints(Config).items() if name != "source"}
+
+
+def default_theme_dir() -> Path:
+    """The built-in theme: inside the installed package, or the repository's `templates/`."""
+    package = Path(__file__).parent
+    packaged = package / "templates"
+    return packaged if packaged.is_dir() else package.parent / "templates"
+
+
+def theme_dirs(config: Config) -> tuple[Path, ...]:
+    """The theme's folders, the one that wins last: the built-in theme, then `paths.templates`."""
+    return (default_theme_dir(),) if config.paths.templates is None else (default_theme_dir(), config.paths.templates)
 
 
 def find_config(start: Path) -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -149,6 +150,24 @@ def is_web_url(url: str) -> bool:
     except (ValueError, UnicodeError):
         return False
     return parts.scheme.lower() in ("http", "https") and parts.username is None and _HOST.match(host) is not None
+
+
+def is_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL of a server: a real host name, `localhost` or an IP address.
+
+    Looser than `is_web_url` on purpose: the list endpoint may run on 127.0.0.1 while it is tried out.
+    """
+    if is_web_url(url):
+        return True
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        host = parts.hostname or ""
+        if host != "localhost":
+            ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and parts.username is None and not re.search(r"[\s<>\"']", url)
 
 
 def split_links(line: str) -> tuple[Piece, ...]:

@@ -37,6 +37,10 @@ class Browser:
     def __init__(self, browser) -> None:
         self._browser = browser
 
+    def page(self, width: int = 390):
+        """A new page (a Playwright Page) at a viewport width: 390 is a phone."""
+        return self._browser.new_page(viewport={"width": width, "height": 900})
+
     def layout(self, url: str, width: int, screenshot: str | None = None, *, strip_style: bool = False) -> Layout:
         """Load a page at a viewport width; measure horizontal overflow; optionally save a PNG."""
         page = self._browser.new_page(viewport={"width": width, "height": 900})

@@ -18,8 +18,6 @@ from publisher.mailing.subscribers import (
     import_csv,
     normalise_address,
     parse_tags,
-    unsubscribe_token,
-    verify_token,
 )
 
 from .conftest import run_cli
@@ -131,16 +129,6 @@ def test_a_bad_header_or_file_is_one_clear_error(store: Store, tmp_path: Path):
     (tmp_path / "latin.csv").write_bytes("email,name\nann@example.com,Jos\xe9\n".encode("latin-1"))
     with pytest.raises(SendError, match="not UTF-8"):
         import_csv(store, tmp_path / "latin.csv")
-
-
-def test_tokens_are_personal():
-    token = unsubscribe_token("secret", "Ann@Example.com")
-    assert verify_token("secret", "ann@example.com", token)
-    assert verify_token("secret", "ann@example.com", token.upper())
-    assert not verify_token("secret", "bob@example.com", token)
-    assert not verify_token("other secret", "ann@example.com", token)
-    assert not verify_token("", "ann@example.com", unsubscribe_token("", "ann@example.com"))
-    assert not verify_token("secret", "ann@example.com", "ünïcode")
 
 
 def test_the_subscriber_commands(tmp_path: Path):

@@ -3,7 +3,7 @@
     main.py     the `publisher` group, which gathers the commands below
     options.py  --config/--seeds/--out/-v and --db, and errors turned into messages and exit codes
     site.py     check, build, serve, ping, new
-    mail.py     subscribers (import, add, remove, list), unsubscribe, send
+    mail.py     subscribers (import, add, remove, list), unsubscribe, send, listen (the list endpoint)
 
 Heavy imports happen inside each command, so `publisher --help` stays fast.
 """

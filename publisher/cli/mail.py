@@ -216,4 +216,52 @@ def send(config: Config, database: Path | None, date: Any, **given: Any) -> None
         sys.exit(1)
 
 
-COMMANDS = (subscribers, unsubscribe, send)
+@click.command()
+@common_options
+@database_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0 picks a free port.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Requests served at once.")
+def listen(config: Config, database: Path | None, host: str, port: int, threads: int) -> None:
+    """Run the list endpoint: readers subscribe, confirm, choose topics and unsubscribe.
+
+    Serves the routes under [list] endpoint with waitress, a production WSGI server; put a reverse
+    proxy with TLS in front of it. Needs $PUBLISHER_SECRET (the one `send` signs links with) and the
+    [smtp] settings (password: $PUBLISHER_SMTP_PASSWORD) for confirmation mail. Shares the
+    subscriber database with `publisher send`. Ctrl-C stops.
+    """
+    import logging
+
+    from waitress.server import create_server
+
+    from ..mailing.endpoint.app import MAX_BODY, create_app, settings_from_environment
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s: %(message)s")
+    settings = settings_from_environment(config.with_paths(database=database))
+    endpoint = settings.config.list.endpoint
+    if endpoint.startswith("http://"):
+        click.echo(
+            f"warning: list.endpoint {endpoint} is plain http: links carry tokens in the clear; "
+            "use https outside your own machine",
+            err=True,
+        )
+    server = create_server(
+        create_app(settings=settings),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="publisher",
+        max_request_body_size=4 * MAX_BODY,  # past this, waitress refuses before the app sees it
+        max_request_header_size=32 * 1024,
+        clear_untrusted_proxy_headers=False,  # ProxyFix decides, from list.trusted_proxies
+    )
+    click.echo(f"listening on http://{host}:{server.effective_port}/ (public URL {endpoint}); Ctrl-C stops", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+COMMANDS = (subscribers, unsubscribe, send, listen)

@@ -4,8 +4,12 @@
     ledger.py       the send ledger: which (issue, subscriber) went out, and what is pending
     transport.py    SMTP: connections, rate, retries
     send.py         `publisher send`: personal copies cut from a built issue, sent, recorded
+    tokens.py       signed tokens, one purpose each, bound to one address: every link and form
+    signups.py      what readers do through the endpoint: sign up, confirm, topics, pause, leave
+    endpoint/       `publisher listen`: the web application readers use (Flask, one blueprint)
 
 It reads what the build wrote (`out/email/DATE.html`, `out/send/DATE.json`) through
 `render.paths`, `render.assemble` and `render.message`; it never renders.
-The command line uses `subscribers.Store`, `send.send_issue` and `transport.SmtpSettings`.
+The command line uses `subscribers.Store`, `send.send_issue`, `transport.SmtpSettings` and
+`endpoint.create_app`.
 """

@@ -30,8 +30,9 @@ from typing import Literal
 from ..errors import Diagnostic, SendError, shown_path
 from ..render import assemble, message, paths
 from ..render.assemble import BuiltIssue
+from . import tokens
 from .ledger import Ledger, Record
-from .subscribers import Store, Subscriber, unsubscribe_token
+from .subscribers import Store, Subscriber
 from .transport import (
     FolderTransport,
     PermanentFailure,
@@ -48,7 +49,9 @@ SECRET_ENV = "PUBLISHER_SECRET"
 PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
 MAX_BACKOFF = 300.0  # seconds: one wait between attempts never exceeds five minutes
 
-Status = Literal["sent", "written", "already sent", "failed", "suppressed", "filtered out", "pending", "not attempted"]
+Status = Literal[
+    "sent", "written", "already sent", "failed", "suppressed", "paused", "filtered out", "pending", "not attempted"
+]
 
 
 @dataclass(frozen=True)
@@ -143,10 +146,11 @@ def personal_message_id(issue: BuiltIssue, subscriber: Subscriber) -> str:
 def personal_copy(issue: BuiltIssue, job: Job, secret: str) -> bytes:
     """One subscriber's message, as it goes on the wire. Pure; ValueError when it cannot be made."""
     subscriber = job.subscriber
-    url = paths.personal_unsubscribe(
-        issue.envelope.unsubscribe_url, subscriber.address, unsubscribe_token(secret, subscriber.address)
-    )
-    copy = assemble.personalise(issue, job.topics, url)
+    url = paths.personal_link(issue.envelope.unsubscribe_url, tokens.make(secret, "unsubscribe", subscriber.address))
+    preferences = ""
+    if issue.preferences_url:
+        preferences = paths.personal_link(issue.preferences_url, tokens.make(secret, "preferences", subscriber.address))
+    copy = assemble.personalise(issue, job.topics, url, preferences)
     message_id = personal_message_id(issue, subscriber)
     envelope = assemble.with_envelope(issue, copy, subscriber.address, message_id, url, to_name=subscriber.name)
     return message.compose(envelope, copy.text, copy.html)
@@ -167,6 +171,8 @@ def plan(
         topics = followed_topics(issue, subscriber)
         if subscriber.key in suppressed:
             decided.append(Outcome(subscriber.address, "suppressed"))
+        elif subscriber.paused:
+            decided.append(Outcome(subscriber.address, "paused"))
         elif record is not None and record.state == "sent":
             decided.append(Outcome(subscriber.address, "already sent", record.reply))
         elif record is not None and record.state == "pending" and not retry_pending:
@@ -368,7 +374,7 @@ def summary_lines(summary: Summary, dry_run: Path | None = None) -> tuple[list[s
     """The end-of-run report: the counts (for stdout), then every failure and open question (stderr)."""
     done = "written" if dry_run else "sent"
     counts = [(done, summary.count(done)), *((s, summary.count(s)) for s in _REPORTED)]
-    counts += [(s, summary.count(s)) for s in ("pending", "not attempted") if summary.count(s)]
+    counts += [(s, summary.count(s)) for s in ("paused", "pending", "not attempted") if summary.count(s)]
     report = [f"{summary.date.isoformat()}: " + ", ".join(f"{n} {label}" for label, n in counts)]
     if dry_run:
         report.append(f"dry run: messages written to {shown_path(dry_run)}; nothing sent, nothing recorded")

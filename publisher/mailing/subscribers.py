@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
-import hmac
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +25,7 @@ from email_validator import EmailNotValidError, validate_email
 from ..errors import Diagnostic, SendError, shown_path
 from ..text import is_mail_address, topic_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscribers (
@@ -35,7 +33,8 @@ CREATE TABLE IF NOT EXISTS subscribers (
     address TEXT NOT NULL,              -- the normalised address: where mail goes
     name    TEXT NOT NULL DEFAULT '',
     tags    TEXT NOT NULL DEFAULT '',   -- space-separated tag slugs; empty follows everything
-    added   TEXT NOT NULL
+    added   TEXT NOT NULL,
+    paused  INTEGER NOT NULL DEFAULT 0  -- 1: the reader paused their mail (preferences page)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS suppressed (
     key    TEXT PRIMARY KEY,
@@ -54,6 +53,35 @@ CREATE TABLE IF NOT EXISTS ledger (
     PRIMARY KEY (issue, key)
 ) WITHOUT ROWID;
 """
+# The list endpoint's tables (signups.py): sign-ups waiting for confirmation are kept apart from subscribers.
+_LIST_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (
+    key       TEXT PRIMARY KEY,
+    address   TEXT NOT NULL,
+    tags      TEXT NOT NULL DEFAULT '',  -- the topics chosen on the form; empty: everything
+    page      TEXT NOT NULL DEFAULT '',  -- the page the form was on
+    ip_hash   TEXT NOT NULL DEFAULT '',  -- HMAC of the client IP: evidence, not the IP itself
+    requested TEXT NOT NULL,
+    expires   TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consents (   -- every confirmed sign-up: when, what, from where
+    id        INTEGER PRIMARY KEY,
+    key       TEXT NOT NULL,
+    tags      TEXT NOT NULL,
+    page      TEXT NOT NULL,
+    ip_hash   TEXT NOT NULL,
+    requested TEXT NOT NULL,
+    confirmed TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS throttle (   -- recent sign-up attempts, for the rate limits
+    scope TEXT NOT NULL,                -- 'ip' or 'address'
+    who   TEXT NOT NULL,                -- a hash, never the IP or address itself
+    at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS throttle_who ON throttle (scope, who, at);
+"""
+# From schema 1 (before the list endpoint): one more column and the endpoint's tables.
+_UPGRADE_FROM_1 = "ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;" + _LIST_SCHEMA
 
 
 def now() -> str:
@@ -75,12 +103,26 @@ def open_database(path: Path) -> sqlite3.Connection:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             # One script, one transaction; IF NOT EXISTS because another process may have won the race.
-            connection.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+            script = f"{_SCHEMA} {_LIST_SCHEMA}"
+            connection.executescript(f"BEGIN IMMEDIATE; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        elif version == 1:
+            _upgrade(connection)
         elif version > SCHEMA_VERSION:
             raise SendError(Diagnostic(shown, None, f"made by a newer publisher (schema {version}); upgrade publisher"))
     except sqlite3.DatabaseError as error:
         raise SendError(Diagnostic(shown, None, f"not a usable subscriber database: {error}")) from None
     return connection
+
+
+def _upgrade(connection: sqlite3.Connection) -> None:
+    """Schema 1 → 2 in one transaction; another process that upgraded first is no error."""
+    try:
+        connection.executescript(f"BEGIN IMMEDIATE; {_UPGRADE_FROM_1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    except sqlite3.OperationalError:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            raise
 
 
 class Database:
@@ -129,18 +171,6 @@ def address_key(address: str) -> str:
     return address.casefold()
 
 
-def unsubscribe_token(secret: str, address: str) -> str:
-    """HMAC-SHA256 of the case-folded address: only the holder of the secret can make one, and one
-    person's token unsubscribes no one else."""
-    return hmac.new(secret.encode("utf-8"), address_key(address).encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def verify_token(secret: str, address: str, token: str) -> bool:
-    """True when `token` is the unsubscribe token of `address` (compared in constant time)."""
-    token = token.strip().lower()
-    return bool(secret) and token.isascii() and hmac.compare_digest(unsubscribe_token(secret, address), token)
-
-
 def parse_tags(text: str) -> tuple[str, ...]:
     """`#RLHF math_x` → ('math-x', 'rlhf'): topic keys (topics.topic_key), sorted, without repeats."""
     slugs = set()
@@ -157,6 +187,7 @@ class Subscriber:
     address: str  # normalised
     name: str = ""
     tags: tuple[str, ...] = ()  # slugs; empty: every entry
+    paused: bool = False  # the reader paused their mail: send skips them
 
     @property
     def key(self) -> str:
@@ -176,8 +207,8 @@ class Store(Database):
     """Subscribers and the suppression list, over one connection."""
 
     def subscribers(self) -> list[Subscriber]:
-        rows = self.connection.execute("SELECT address, name, tags FROM subscribers ORDER BY key")
-        return [Subscriber(address, name, tuple(tags.split())) for address, name, tags in rows]
+        rows = self.connection.execute("SELECT address, name, tags, paused FROM subscribers ORDER BY key")
+        return [Subscriber(address, name, tuple(tags.split()), bool(paused)) for address, name, tags, paused in rows]
 
     def suppressed(self) -> set[str]:
         return {key for (key,) in self.connection.execute("SELECT key FROM suppressed")}

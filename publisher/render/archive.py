@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from ..digests.catalog import Catalog, TopicSummary
 from ..digests.model import Digest, Entry, Tag, Topic
-from . import paths, words
+from . import assemble, paths, words
 from .context import Context
 from .feedmodel import MEDIA_TYPES
 from .output import Group, Output, group_key
@@ -58,6 +58,10 @@ class Links:
     @property
     def tags_index(self) -> str:
         return self.to(paths.TAGS_INDEX)
+
+    @property
+    def subscribe(self) -> str:
+        return self.to(paths.SUBSCRIBE)
 
     @property
     def opml(self) -> str:
@@ -154,6 +158,11 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     tags_key = group_key("tags", repr([(s.topic, s.count) for s in tags]))
     page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, tags=tags)
     groups.append(_group(tags_key, "site/tags.html", page))
+    page = functools.partial(_subscribe_page, context, tags)
+    groups.append(_group(group_key("subscribe", tags_key), "site/subscribe.html", page))
+    if tags:  # nothing to mail, nothing to choose: no send/ files at all
+        topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
+        groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
     for summary in catalog.topics:
         key = group_key("tag", repr((summary.topic, summary.count)), *(keys[date] for date in summary.dates))
         make = functools.partial(_tag_pages, summary, catalog, context)
@@ -172,6 +181,23 @@ def _group(key: str, template: str, page: Callable[[], Output]) -> Group:
 def by_count(topics: tuple[TopicSummary, ...]) -> list[TopicSummary]:
     """Most used first; ties by name, then slug, so the order never depends on anything else."""
     return sorted(topics, key=lambda s: (-s.count, s.topic.name.casefold(), s.topic.slug))
+
+
+def topics_file(topics: list[TopicSummary]) -> str:
+    """What the list endpoint offers readers to choose from (`paths.TOPICS`), most used first."""
+    return assemble.topics_json(assemble.ListTopic(s.topic.slug, s.topic.name, s.count) for s in topics)
+
+
+def _subscribe_page(context: Context, topics: list[TopicSummary]) -> Output:
+    """The sign-up form, posting to the list endpoint; only the feeds when there is none."""
+    return _page(
+        context,
+        "site/subscribe.html",
+        paths.SUBSCRIBE,
+        topics=topics,
+        subscribe_action=context.config.list.url("subscribe"),
+        form_page=context.urls.public(paths.SUBSCRIBE),
+    )
 
 
 def _tag_pages(summary: TopicSummary, catalog: Catalog, context: Context) -> list[Output]:

@@ -10,6 +10,8 @@ never see them):
     <!--pub:preheader--><!--/pub:preheader-->    slots filled for each copy:
     <!--pub:reason--><!--/pub:reason-->          the preview line and why the reader gets the email
     <!--pub:unsubscribe--> … <!--/pub:unsubscribe-->  the one place with the unsubscribe URL
+    <!--pub:preferences--> … <!--/pub:preferences-->  the one place with the preferences URL (only
+        when the list endpoint is configured)
     <!--pub:more-->…<!--/pub:more--><!--pub:rest--><!--/pub:rest--><!--pub:more-->…<!--/pub:more-->
         only in an issue too big to hold every entry: the link to the rest, and the slot that
         counts the copy's entries left out (the copy drops the link when it has none)
@@ -29,7 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..text import is_web_url, topic_key
+from ..text import is_http_url, topic_key
 from . import words
 from .message import Envelope
 
@@ -125,6 +127,7 @@ class BuiltIssue:
     text: tuple[Segment, ...]
     trim: int = 0  # how far the issue had to be shortened to fit the size limit (0: not at all)
     shown: int | None = None  # when even titles did not fit: how many entries (the first) the email holds
+    preferences_url: str = ""  # the list-level URL in the preferences segment; empty: no endpoint
 
     def manifest(self) -> str:
         """The JSON written to `paths.send_manifest(date)`; the HTML stays in the .html file."""
@@ -141,6 +144,8 @@ class BuiltIssue:
         }
         if self.shown is not None:  # only in issues that had to leave entries out
             data["shown"] = self.shown
+        if self.preferences_url:  # only with a list endpoint
+            data["preferences_url"] = self.preferences_url
         return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
 
     @classmethod
@@ -161,6 +166,7 @@ class BuiltIssue:
             text=tuple(Segment(name, body) for name, body in data["text"]),
             trim=data["trim"],
             shown=data.get("shown"),
+            preferences_url=data.get("preferences_url", ""),
         )
 
     def followed(self, tags: Iterable[str]) -> tuple[int, ...]:
@@ -188,15 +194,25 @@ class Personal:
     subject: str
 
 
-def personalise(issue: BuiltIssue, tags: Iterable[str] | None, unsubscribe_url: str) -> Personal:
-    """The copy for a subscriber who follows `tags` (None: everything), with their unsubscribe URL.
+def _check_link(url: str) -> None:
+    if not is_http_url(url) and not url.startswith("mailto:"):
+        raise ValueError(f"unsubscribe URL must be an absolute http(s) or mailto: URL: {url!r}")
+    if re.search(r"[\s<>\"']", url):
+        raise ValueError(f"unsubscribe URL has characters that need escaping: {url!r}")
+
+
+def personalise(
+    issue: BuiltIssue, tags: Iterable[str] | None, unsubscribe_url: str, preferences_url: str = ""
+) -> Personal:
+    """The copy for a subscriber who follows `tags` (None: everything), with their unsubscribe URL
+    and preferences URL (empty: the issue's own, list-level one).
 
     Raises ValueError when no entry carries any of the tags: such a subscriber gets no email.
     """
-    if not is_web_url(unsubscribe_url) and not unsubscribe_url.startswith("mailto:"):
-        raise ValueError(f"unsubscribe URL must be an absolute http(s) or mailto: URL: {unsubscribe_url!r}")
-    if re.search(r"[\s<>\"']", unsubscribe_url):
-        raise ValueError(f"unsubscribe URL has characters that need escaping: {unsubscribe_url!r}")
+    _check_link(unsubscribe_url)
+    preferences_url = preferences_url or issue.preferences_url
+    if preferences_url:
+        _check_link(preferences_url)
     kept = issue.select(tags)
     if not kept:
         raise ValueError(f"no entry of the {issue.date.isoformat()} issue carries any of the tags {sorted(tags or ())}")
@@ -225,6 +241,8 @@ def personalise(issue: BuiltIssue, tags: Iterable[str] | None, unsubscribe_url: 
             return _escape_text(slots[segment.name])
         if segment.name == "unsubscribe":
             return _swap(segment.body, _escape_attr(issue.unsubscribe_url), _escape_attr(unsubscribe_url))
+        if segment.name == "preferences":
+            return _swap(segment.body, _escape_attr(issue.preferences_url), _escape_attr(preferences_url))
         return segment.body
 
     def text_body(segment: Segment) -> str:
@@ -232,6 +250,8 @@ def personalise(issue: BuiltIssue, tags: Iterable[str] | None, unsubscribe_url: 
             return slots[segment.name] + "\n" if slots[segment.name] else ""  # a line of its own in plain text
         if segment.name == "unsubscribe":
             return _swap(segment.body, issue.unsubscribe_url, unsubscribe_url)
+        if segment.name == "preferences":
+            return _swap(segment.body, issue.preferences_url, preferences_url)
         return segment.body
 
     html = "".join(
@@ -250,8 +270,8 @@ def _followed(issue: BuiltIssue, tags: Iterable[str]) -> tuple[IssueTag, ...]:
 
 
 def _swap(body: str, old: str, new: str) -> str:
-    if old not in body:
-        raise ValueError("the unsubscribe segment of the built issue does not hold its unsubscribe URL")
+    if not old or old not in body:
+        raise ValueError("a link segment of the built issue does not hold its list-level URL")
     return body.replace(old, new)
 
 
@@ -269,7 +289,7 @@ def with_envelope(
     issue: BuiltIssue, personal: Personal, to: str, message_id: str, unsubscribe_url: str, to_name: str = ""
 ) -> Envelope:
     """The headers of a personal copy: its own recipient (and name), Message-ID, subject and List-Unsubscribe URL."""
-    if not is_web_url(unsubscribe_url):
+    if not is_http_url(unsubscribe_url):
         raise ValueError(f"the one-click unsubscribe URL must be an absolute http(s) URL: {unsubscribe_url!r}")
     return dataclasses.replace(
         issue.envelope,
@@ -279,3 +299,32 @@ def with_envelope(
         subject=personal.subject,
         unsubscribe_url=unsubscribe_url,
     )
+
+
+TOPICS_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ListTopic:
+    """A topic a reader can follow: what the list endpoint's forms offer (`paths.TOPICS`)."""
+
+    slug: str
+    name: str
+    count: int  # notes carrying it
+
+
+def topics_json(topics: Iterable[ListTopic]) -> str:
+    """The topics file the build writes, most used first, as the list endpoint reads it."""
+    data = {"format": TOPICS_FORMAT, "topics": [dataclasses.asdict(topic) for topic in topics]}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+
+
+def read_topics(data: str | bytes) -> tuple[ListTopic, ...]:
+    """Read back `topics_json`; ValueError when it is not that file."""
+    try:
+        parsed = json.loads(data)
+        if parsed.get("format") != TOPICS_FORMAT:
+            raise ValueError(f"topics file format {parsed.get('format')!r}; rebuild with this version")
+        return tuple(ListTopic(str(t["slug"]), str(t["name"]), int(t["count"])) for t in parsed["topics"])
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"not a topics file: {error}") from None

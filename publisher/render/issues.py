@@ -223,7 +223,7 @@ def _issue(
         message_id=message.message_id(f"issue-{digest.date.isoformat()}", email.from_address.rpartition("@")[2]),
         list_id=message.list_id(site.title, email.list_address),
         unsubscribe_mailto=email.unsubscribe_mailto,
-        unsubscribe_url=email.unsubscribe_url,
+        unsubscribe_url=context.config.list.url("unsubscribe") or email.unsubscribe_url,
         language=site.language,
     )
     position = {tag: i for i, tag in enumerate(digest.tags)}  # tags are equal by slug
@@ -251,11 +251,15 @@ def _issue(
         text=assemble.split_text(text),
         trim=level,
         shown=shown,
+        preferences_url=context.config.list.url("preferences"),
     )
 
 
 def _unsubscribe_url(context: Context) -> str:
+    """The list endpoint's unsubscribe route when there is one, else the configured URL or mailto."""
     email = context.config.email
+    if context.config.list.endpoint:
+        return context.config.list.url("unsubscribe")
     if not (email.unsubscribe_url or email.unsubscribe_mailto):
         raise ConfigError(
             Diagnostic(context.config.source, None, "email: set unsubscribe_url or unsubscribe_mailto (or both)")
@@ -275,6 +279,7 @@ def _values(
         "home_url": context.urls.public(paths.home()),
         "web_url": context.urls.public(paths.issue_page(digest.date)),
         "unsubscribe_url": _unsubscribe_url(context),
+        "preferences_url": context.config.list.url("preferences"),
         "entries": entries,
         "tags": tags,
         "hidden": hidden,  # notes left out of the email (the last ones): a line links them on the web page

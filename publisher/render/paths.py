@@ -98,11 +98,16 @@ class Urls:
         return f"{url}#{quote(fragment)}" if fragment else url
 
 
-def personal_unsubscribe(url: str, address: str, token: str) -> str:
-    """One subscriber's unsubscribe link: the list's URL with their address and token in the query."""
+def personal_link(url: str, token: str) -> str:
+    """One subscriber's link (unsubscribe, preferences): the list's URL with their signed token in
+    the query. The token names the address (mailing/tokens.py), so the link needs nothing else."""
     parts = urlsplit(url)
-    query = [*parse_qsl(parts.query, keep_blank_values=True), ("email", address), ("token", token)]
+    query = [*parse_qsl(parts.query, keep_blank_values=True), ("token", token)]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+TOPICS = "send/topics.json"  # the topics a reader can choose, for the list endpoint
+SUBSCRIBE = "subscribe/index.html"  # the page with the sign-up form
 
 
 def tag_uri(authority: str, specific: str) -> str:

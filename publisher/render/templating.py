@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
+from ..config import default_theme_dir
 from ..errors import ConfigError, Diagnostic
 from ..text import split_links
 
@@ -21,13 +22,6 @@ if TYPE_CHECKING:
 # {% extends "x" %}, {% include 'x' %}, {% import "x" as m %}, {% from "x" import m %}; a
 # non-literal argument leaves `name` empty.
 _REFERENCE = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+(?:(["'])(?P<name>[^"']+)\1|\S)""")
-
-
-def default_theme_dir() -> Path:
-    """The built-in theme: inside the installed package, or the repository's `templates/`."""
-    package = Path(__file__).parent.parent
-    packaged = package / "templates"
-    return packaged if packaged.is_dir() else package.parent / "templates"
 
 
 @dataclass(frozen=True)
