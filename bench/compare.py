@@ -265,7 +265,7 @@ def main() -> None:
             if size == args.sizes[0] and not args.no_stages:
                 shares = stage_shares(work / "seeds")
                 total = sum(shares.values())
-                print(f"\nWhere publisher's cold build goes ({size:,} digests, one process, {total:.2f} s):\n")
+                print(f"\nWhere publisher's cold build goes ({size:,} digests, one process, {total:.2f} s of CPU):\n")
                 print("| stage | seconds | share |")
                 print("|---|---:|---:|")
                 for name, seconds in shares.items():

@@ -159,8 +159,9 @@ def cold_after_deleting(projects: list[Path]) -> float:
 
 
 def stage_shares(corpus: Path) -> dict[str, float]:
-    """Seconds per stage of a cold build in one process: parse, render (email without inlining,
-    inlining, pages, feed HTML), aggregates (feeds, pages), write."""
+    """CPU seconds (user + system, of this one process) per stage of a cold build: parse, render
+    (email without inlining, inlining, pages, feed HTML), aggregates (feeds, pages), write. CPU time,
+    not wall time: on a shared machine the neighbours' load would otherwise decide the shares."""
     from publisher.build.pipeline import check
     from publisher.build.writer import write_outputs
     from publisher.config import load_config
@@ -173,12 +174,12 @@ def stage_shares(corpus: Path) -> dict[str, float]:
     shares: dict[str, float] = {}
 
     def clock(name: str, started: float) -> float:
-        now = time.perf_counter()
+        now = time.process_time()
         shares[name] = shares.get(name, 0.0) + now - started
         return now
 
     config = load_config(ROOT / "publisher.toml").with_paths(seeds=corpus)
-    t = time.perf_counter()
+    t = time.process_time()
     catalog = check(config).catalog
     t = clock("parse", t)
     context = Context(config, load_theme())
@@ -197,7 +198,7 @@ def stage_shares(corpus: Path) -> dict[str, float]:
             outputs += group.make(fragments)
         t = clock(stage, t)
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
+        t = time.process_time()
         write_outputs(outputs, Path(tmp) / "out")
         clock("write", t)
     return shares
