@@ -5,7 +5,7 @@
 The seeds are built into a temporary folder by `publisher build` (a separate process, so its
 memory is not counted); the sink is aiosmtpd in another process (a handler that only counts).
 Besides the whole run it times each part on its own, to show which one bounds the rate:
-the ledger alone (pending + sent, each its own committed transaction) and making the personal
+the ledger alone (claim + sent, each its own committed transaction) and making the personal
 copies alone (cutting the built issue, composing the MIME message).
 """
 
@@ -66,11 +66,12 @@ def bench_ledger(folder: Path, count: int) -> float:
     from publisher.mailing.ledger import Ledger
 
     with Ledger(folder / "ledger-only.db") as ledger:
+        run = ledger.open_run()
         started = time.perf_counter()
         for n in range(count):
             key = f"reader{n:05d}@example.com"
-            ledger.begin(DATE.isoformat(), key, key)
-            ledger.finish(DATE.isoformat(), key, key, "sent", "250 2.0.0 OK")
+            (claim,), _ = ledger.claim(DATE.isoformat(), [(key, key)], run)
+            ledger.mark_sent(claim, "250 2.0.0 OK")
         return count / (time.perf_counter() - started)
 
 
@@ -135,7 +136,7 @@ def main() -> None:
         print(f"sent {sent} (filtered out {summary.count('filtered out')}, failed {summary.count('failed')})")
         print(f"send: {sent / seconds:,.0f} messages/s ({seconds:.1f} s)")
         print(f"peak RSS of the sender: {rss_after / 1024:.0f} MiB (before sending: {rss_before / 1024:.0f} MiB)")
-        print(f"ledger alone (pending + sent, 2 commits): {bench_ledger(folder, 2_000):,.0f} messages/s")
+        print(f"ledger alone (claim + sent, 2 commits): {bench_ledger(folder, 2_000):,.0f} messages/s")
         print(f"personal copies alone (cut + compose): {bench_copies(out, 2_000):,.0f} messages/s")
 
 

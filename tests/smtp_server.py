@@ -22,6 +22,7 @@ import email
 import socket
 import ssl
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -92,6 +93,23 @@ class RecordingHandler:
             number = len(self.received)
         if faults.after_accept:
             faults.after_accept(number)
+        return f"250 2.0.0 OK queued as {number}"
+
+
+class TallyHandler:
+    """Counts the copies each recipient got, and keeps nothing else (thousands of messages)."""
+
+    def __init__(self, after_accept: Callable[[int], None] | None = None) -> None:
+        self.copies: Counter[str] = Counter()
+        self.after_accept = after_accept
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            self.copies.update(address.lower() for address in envelope.rcpt_tos)
+            number = self.copies.total()
+        if self.after_accept:
+            self.after_accept(number)
         return f"250 2.0.0 OK queued as {number}"
 
 

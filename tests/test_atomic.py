@@ -67,8 +67,9 @@ def tree(folder: Path) -> dict[str, str]:
 
 
 def leftovers(project: Path) -> list[str]:
-    """Folders a killed build may leave beside out/ (the writer's spare tree is kept on purpose)."""
-    return sorted(name for name in os.listdir(project) if name.startswith(".out.") and name != ".out.spare")
+    """Folders a killed build may leave beside out/ (the spare tree and the lock file are kept on purpose)."""
+    kept = (".out.spare", ".out.lock")
+    return sorted(name for name in os.listdir(project) if name.startswith(".out.") and name not in kept)
 
 
 def survivors(folder: Path) -> list[int]:
@@ -131,7 +132,7 @@ class Project:
 
     def restore(self) -> None:
         for name in os.listdir(self.root):
-            if name == "out" or name.startswith((".out", ".publisher-cache")):
+            if name == "out" or (name.startswith((".out", ".publisher-cache")) and name != ".out.lock"):
                 shutil.rmtree(self.root / name)
         self._copy(self.saved, self.root)
 
@@ -142,6 +143,8 @@ class Project:
         that did would change the saved tree too, and the comparison with `before` would catch it).
         The cache is copied: SQLite writes into its file."""
         for name in os.listdir(source):
+            if name == ".out.lock":
+                continue  # a lock file: the build takes it, nothing to restore
             if name == "out" or name.startswith(".out"):
                 shutil.copytree(source / name, target / name, symlinks=True, copy_function=os.link)
             elif name.startswith(".publisher-cache"):

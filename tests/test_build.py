@@ -19,6 +19,11 @@ from publisher.render.units import DigestParts
 from .conftest import ROOT, SEEDS
 
 
+def content(relpaths: tuple[str, ...]) -> tuple[str, ...]:
+    """Without the marker, which changes with any content (it names the tree: outdir.py)."""
+    return tuple(path for path in relpaths if path != ".publisher-out")
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -75,12 +80,13 @@ def test_warm_builds_equal_cold_builds_after_every_kind_of_edit(site: Path):
     tag_page = site / "theme" / "site" / "tag.html"
     tag_page.write_text(tag_page.read_text(encoding="utf-8").replace("최근 것부터", "최근 순"), "utf-8")
     report = assert_warm_equals_cold(site)
-    assert report.rendered == 0 and report.write.changed
-    assert all(path.startswith("tags/") for path in report.write.changed)
+    assert report.rendered == 0 and content(report.write.changed)
+    assert all(path.startswith("tags/") for path in content(report.write.changed))
     email = site / "theme" / "email" / "issue.html"
     email.write_text(email.read_text(encoding="utf-8").replace("이번 호의 노트", "이번 호 노트"), "utf-8")
     report = assert_warm_equals_cold(site)
-    assert report.write.changed and all(path.startswith(("email/", "send/")) for path in report.write.changed)
+    changed = content(report.write.changed)
+    assert changed and all(path.startswith(("email/", "send/")) for path in changed)
 
     # The config: every output depends on it.
     config = site / "publisher.toml"
@@ -153,7 +159,7 @@ def test_a_file_changed_by_hand_in_out_is_rebuilt_not_kept(site: Path):
     page.write_text("vandalised", encoding="utf-8")
     (site / "out" / "stray.txt").write_text("not ours", encoding="utf-8")
     report = run(site, "out")
-    assert report.write.changed == ("tags/math/index.html",) and report.write.removed == ("stray.txt",)
+    assert content(report.write.changed) == ("tags/math/index.html",) and report.write.removed == ("stray.txt",)
     assert tree(site / "out") == reference
 
 

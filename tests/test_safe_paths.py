@@ -69,7 +69,8 @@ def test_hostile_tags_get_safe_distinct_paths_inside_out(tmp_path: Path, monkeyp
     assert slugify("../../etc") == "etc" and slugify("수학") == "수학" and slugify("CON") == "con-tag"
     # Nothing anywhere under tmp but out/ and the cache folder (and the writer's spare tree beside out/).
     created = every_file(tmp_path) - before
-    outside = {p for p in created if not p.startswith(("deep/er/project/out/", "deep/er/project/.publisher-cache/"))}
+    mine = ("deep/er/project/out/", "deep/er/project/.publisher-cache/", "deep/er/project/.out.lock")
+    outside = {p for p in created if not p.startswith(mine)}
     assert outside == set()
 
 
@@ -83,8 +84,10 @@ def test_a_rebuild_also_writes_nowhere_else(tmp_path: Path, monkeypatch: pytest.
     assert run_cli("build").exit_code == 0
     created = every_file(tmp_path) - before
     mine = ("deep/er/project/out/", "deep/er/project/.publisher-cache/", "deep/er/project/.out.spare/")
+    mine += ("deep/er/project/.out.lock",)  # the lock file beside out/
     assert {p for p in created if not p.startswith(mine)} == set()
-    assert not [p for p in os.listdir(project) if p.startswith(".out.") and p != ".out.spare"]  # no staging, no old
+    left = [p for p in os.listdir(project) if p.startswith(".out.") and p not in (".out.spare", ".out.lock")]
+    assert not left  # no staging, no old
 
 
 def test_colliding_slugs_get_distinct_folders_with_a_warning(tmp_path: Path, monkeypatch):

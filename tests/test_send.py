@@ -158,11 +158,13 @@ def test_plan_sorts_everyone_into_one_group(built: Path):
         Subscriber("e@example.com"),
         Subscriber("f@example.com"),
         Subscriber("g@example.com"),
+        Subscriber("h@example.com"),
     ]
     records = {
         "d@example.com": Record("d@example.com", "d@example.com", "sent", "250 OK", 1, "", ""),
-        "e@example.com": Record("e@example.com", "e@example.com", "pending", "", 1, "", "t"),
+        "e@example.com": Record("e@example.com", "e@example.com", "sending", "", 1, "", "t"),
         "f@example.com": Record("f@example.com", "f@example.com", "failed", "451", 5, "", ""),
+        "h@example.com": Record("h@example.com", "h@example.com", "sending", "", 1, "", "t", "run2", "t0", live=True),
     }
     jobs, decided = plan(issue, people, {"g@example.com"}, records)
     assert [(j.subscriber.address, j.topics) for j in jobs] == [
@@ -175,9 +177,11 @@ def test_plan_sorts_everyone_into_one_group(built: Path):
         ("d@example.com", "already sent"),
         ("e@example.com", "pending"),
         ("g@example.com", "suppressed"),
+        ("h@example.com", "taken by another run"),
     ]
-    jobs, _ = plan(issue, people, set(), records, retry_pending=True)
-    assert "e@example.com" in [j.subscriber.address for j in jobs]
+    jobs, decided = plan(issue, people, set(), records, retry_pending=True)
+    assert "e@example.com" in [j.subscriber.address for j in jobs]  # its run is gone: taken when asked
+    assert ("h@example.com", "taken by another run") in [(o.address, o.status) for o in decided]  # alive: never
 
 
 def test_a_dropped_connection_with_parallel_connections(built: Path, db: Path):
@@ -283,7 +287,7 @@ def crash_run(built: Path, db: Path, tmp_path: Path, moment: str) -> RecordingHa
         assert process[0].returncode == -signal.SIGKILL
         assert len(handler.received) == (2 if moment == "before" else 3)
         third = sorted(ELIGIBLE)[2]
-        assert dict((k, s) for k, s, _ in ledger_rows(db))[third] == "pending"
+        assert dict((k, s) for k, s, _ in ledger_rows(db))[third] == "sending"  # by a run that is gone: pending
         handler.faults = Faults()
         rerun = send(built, db, server)
         assert rerun.exit_code == 0, rerun.output
@@ -301,7 +305,7 @@ def test_a_killed_run_then_a_rerun_gives_everyone_exactly_one_copy(built: Path, 
     assert copies(handler) == Counter(ELIGIBLE)
     with Ledger(db) as ledger:
         states = {record.state for record in ledger.records(DATE).values()}
-    assert states == ({"sent"} if moment == "before" else {"sent", "pending"})
+    assert states == ({"sent"} if moment == "before" else {"sent", "sending"})
 
 
 def test_a_terminated_run_stops_cleanly_and_the_rerun_finishes(built: Path, db: Path, tmp_path: Path):

@@ -20,7 +20,8 @@ def test_writes_skips_unchanged_and_prunes(tmp_path: Path):
     assert first.written == (".publisher-out", "a.txt", "d/b.txt")
     stamp = (out / "a.txt").stat().st_mtime_ns, (out / "a.txt").stat().st_ino
     second = write_outputs([Output("a.txt", b"1"), Output("e/c.txt", b"3")], out)
-    assert (second.written, second.unchanged, second.removed) == (("e/c.txt",), 2, ("d/b.txt",))
+    # The marker changes with the content: it names the tree (outdir.tree_id).
+    assert (second.written, second.unchanged, second.removed) == ((".publisher-out", "e/c.txt"), 1, ("d/b.txt",))
     assert tree(out) == {".publisher-out": tree(out)[".publisher-out"], "a.txt": b"1", "e/c.txt": b"3"}
     assert not (out / "d").exists()
     # The unchanged file is the very same file: same inode, same modification time.
@@ -67,7 +68,7 @@ def test_two_writers_on_one_folder_are_refused(tmp_path: Path):
     from publisher.build.writer import Writer
 
     with Writer(tmp_path / "out"), pytest.raises(OutputError, match="another publisher build"):
-        Writer(tmp_path / "out")
+        Writer(tmp_path / "out", wait=0)
 
 
 def test_keep_all_links_files_as_last_written_and_refuses_edited_ones(tmp_path: Path):
@@ -85,7 +86,7 @@ def test_keep_all_links_files_as_last_written_and_refuses_edited_ones(tmp_path: 
         writer.add(Output("a.txt", b"1"))
         writer.add(Output("b.txt", b"2"))
         report = writer.commit()
-    assert report.changed == ("b.txt",) and (out / "b.txt").read_bytes() == b"2"
+    assert report.changed == ("b.txt",) and (out / "b.txt").read_bytes() == b"2"  # the same tree again
 
 
 def test_the_retired_tree_is_recycled_and_never_shares_a_written_file(tmp_path: Path):
@@ -94,7 +95,7 @@ def test_the_retired_tree_is_recycled_and_never_shares_a_written_file(tmp_path: 
     write_outputs([Output("a.txt", b"A1"), Output("b.txt", b"B1"), Output("d/c.txt", b"C1")], out, manifest)
     write_outputs([Output("a.txt", b"A2"), Output("b.txt", b"B1"), Output("d/c.txt", b"C1")], out, manifest)
     assert tree(spare) == {
-        ".publisher-out": tree(out)[".publisher-out"],
+        ".publisher-out": tree(spare)[".publisher-out"],
         "a.txt": b"A1",
         "b.txt": b"B1",
         "d/c.txt": b"C1",
@@ -102,7 +103,7 @@ def test_the_retired_tree_is_recycled_and_never_shares_a_written_file(tmp_path: 
     # b.txt is one inode in both trees; writing a new b.txt must not write through it.
     assert (spare / "b.txt").stat().st_ino == (out / "b.txt").stat().st_ino
     report = write_outputs([Output("a.txt", b"A2"), Output("b.txt", b"B3"), Output("e.txt", b"E3")], out, manifest)
-    assert (report.added, report.changed, report.removed) == (("e.txt",), ("b.txt",), ("d/c.txt",))
+    assert (report.added, report.changed, report.removed) == (("e.txt",), (".publisher-out", "b.txt"), ("d/c.txt",))
     assert tree(out) == {".publisher-out": tree(out)[".publisher-out"], "a.txt": b"A2", "b.txt": b"B3", "e.txt": b"E3"}
     assert tree(spare)["b.txt"] == b"B1" and tree(spare)["a.txt"] == b"A2"
     assert not (out / "d").exists()

@@ -4,6 +4,7 @@
     workers.py   per-digest rendering in worker processes, in job order
     cache.py     the content-addressed cache of parsed digests and rendered parts
     writer.py    the only writer to `out/`: atomic swap, unchanged files kept, stale ones pruned
+    outdir.py    what belongs to `out/` itself: its lock (beside it) and the id of the tree it holds
     records.py   small JSON records written atomically (the writer's manifest, the last build)
     report.py    what `publisher check` prints of the model
     serve.py     `publisher serve`: a local server that rebuilds on change

@@ -31,6 +31,7 @@ from .. import __version__
 from ..digests.model import Tag
 from ..errors import Diagnostic, PublisherError, shown_path
 from ..render import paths
+from .outdir import tree_of
 from .pipeline import LAST_BUILD
 from .records import read_json, write_json
 
@@ -225,6 +226,6 @@ def read_feeds(out: Path, urls: paths.Urls) -> list[Feed]:
 def read_last_build(cache: Path, out: Path) -> tuple[str, ...] | None:
     """What the last build added or changed, when that build wrote this output folder."""
     record = read_json(cache / LAST_BUILD)
-    if not record or Path(record.get("out", "")).resolve() != out.resolve():
-        return None
+    if not record or Path(record.get("out", "")).resolve() != out.resolve() or record.get("tree") != tree_of(out):
+        return None  # no record, or out/ was built since by a build that kept none (--no-cache, another cache)
     return tuple(record.get("added", ())) + tuple(record.get("changed", ()))

@@ -26,6 +26,7 @@ from ..render.output import Group, group_key
 from ..render.templating import load_theme
 from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
 from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
+from .outdir import LOCK_WAIT, trusted
 from .records import read_json, write_json
 from .workers import default_jobs, make_groups, render_digests
 from .writer import Writer, WriteReport
@@ -86,11 +87,15 @@ def build(
     use_cache: bool = True,
     dry_run: bool = False,
     progress: Progress | None = None,
+    wait: float = LOCK_WAIT,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Read, parse, index, render and write; raise before writing anything if a digest is bad.
 
     With `dry_run`, nothing is written and nothing is taken from the cache or kept: the report says
-    how `out/` differs from a fresh build (`publisher build --check`).
+    how `out/` differs from a fresh build (`publisher build --check`). Without `use_cache`, nothing
+    is read from or written to the cache folder. A build of an output folder that another build is
+    writing waits for it up to `wait` seconds (`on_wait` hears that it does).
     """
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -101,7 +106,8 @@ def build(
         raise SourceError(list(checked.errors + checked.warnings))
     context = Context(config, load_theme(config.paths.templates))
     tick("parse")
-    with Writer(config.paths.out, _manifest_path(config), dry_run=dry_run) as writer:
+    manifest = _manifest_path(config) if use_cache else None
+    with Writer(config.paths.out, manifest, dry_run=dry_run, wait=wait, on_wait=on_wait) as writer:
         run = _Run(checked.catalog, context, writer, reuse, jobs or default_jobs(), progress)
         try:
             run.render()
@@ -115,8 +121,7 @@ def build(
             raise
     if reuse:
         run.remember()
-    if not dry_run:
-        _record(config, report)
+        _record(config, report, writer.tree)
     return BuildReport(checked.catalog, checked.warnings, report, time.perf_counter() - started, stages, run.rendered)
 
 
@@ -145,7 +150,8 @@ class _Run:
             (job.unit, job.digest.date): job_key(job, context, self.shared, self.content[job.digest.date])
             for job in self.jobs
         }
-        self.written = read_json(self.groups_path) if reuse else {}
+        # Trusted only while out/ holds the tree it was written for (another build may have replaced it).
+        self.written = trusted(read_json(self.groups_path), config.paths.out, "groups") if reuse else {}
         self.groups: dict[str, list[str]] = {}
         self.fragments: dict[dt.date, tuple[str, ...]] = {}
         self.todo_groups: list[tuple[str, Group]] = []
@@ -190,11 +196,9 @@ class _Run:
             self.groups[key] = [output.relpath for output in outputs]
 
     def commit(self) -> WriteReport:
-        """Swap the new out/ in. The record of which files each group made goes first, and `remember`
-        writes it again: a record that outlived its out/ (a build killed after the swap, or one
-        with --no-cache, which records nothing) would keep files it no longer describes."""
-        if not self.writer.dry_run:
-            self.groups_path.unlink(missing_ok=True)
+        """Swap the new out/ in. The record of which files each group made names the tree it was
+        written for: one that outlived its out/ (a build killed before `remember`, a build with
+        --no-cache or another config) no longer matches out/ and is not used."""
         return self.writer.commit()
 
     def _prepare_email(self) -> None:
@@ -217,7 +221,7 @@ class _Run:
         """Keep what this build used: cache entries of its digests, and which files each group made."""
         assert self.cache is not None
         self.cache.close(keep=set(self.job_keys.values()))
-        write_json(self.groups_path, self.groups)
+        write_json(self.groups_path, {"tree": self.writer.tree, "groups": self.groups})
 
     def forget(self) -> None:
         """After a failed build: keep what was rendered (it is correct), record nothing else."""
@@ -273,7 +277,9 @@ def _groups_path(config: Config) -> Path:
 LAST_BUILD = "last-build.json"
 
 
-def _record(config: Config, report: WriteReport) -> None:
-    """What the last build changed, for `publisher ping` (WebSub) and people who wonder."""
-    record = {"out": str(config.paths.out), "added": report.added, "changed": report.changed, "removed": report.removed}
+def _record(config: Config, report: WriteReport, tree: str) -> None:
+    """What the last build changed, for `publisher ping` (WebSub) and people who wonder; `tree`
+    tells whether out/ is still what that build made."""
+    record = {"out": str(config.paths.out), "tree": tree}
+    record.update(added=report.added, changed=report.changed, removed=report.removed)
     write_json(config.paths.cache / LAST_BUILD, record)

@@ -115,7 +115,7 @@ def changes(config: Config, before: Snapshot) -> tuple[Changes, Snapshot]:
 def rebuild(config: Config) -> bool:
     """Build and say how it went; on any error print it and leave the last good build in place."""
     try:
-        report = build(config)
+        report = build(config, on_wait=lambda message: click.echo(message, err=True))
     except PublisherError as error:
         _problems(error.diagnostics)
         return False

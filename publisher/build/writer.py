@@ -12,6 +12,9 @@ To tell unchanged files without reading them, the writer keeps a manifest of wha
 inode still match is known by its hash. Without a manifest it compares bytes. The tree a swap
 retires is kept beside `out/` as the spare, which the next build updates in place instead of
 copying every folder again.
+
+Another build (another config, another cache) may have written `out/` or the spare since: each
+record names the tree it describes (outdir.py) and is used only while the folder names that tree.
 """
 
 from __future__ import annotations
@@ -22,15 +25,15 @@ import hashlib
 import os
 import posixpath
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Diagnostic, OutputError, shown_path
+from ..errors import Diagnostic, OutputError
 from ..render import paths
 from ..render.output import Output
+from . import outdir
 from .records import read_json, write_json
-
-_MARKER_TEXT = b"This folder is written by publisher build; files not made by the build are removed.\n"
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,16 @@ class Writer:
     """
 
     out_dir: Path
-    manifest_path: Path | None = None  # where the stat manifest lives (the cache folder)
+    manifest_path: Path | None = None  # where the stat manifest lives (the cache folder); None: keep none
     dry_run: bool = False
+    wait: float = outdir.LOCK_WAIT  # seconds to wait for another build of the same folder
+    on_wait: Callable[[str], None] | None = None  # told when this build has to wait
+    tree: str = field(init=False)  # the id of the tree in out/: the one found, then the one committed
     _current: dict[str, str] = field(init=False)  # relative path → its file in out/
     _manifest: dict[str, list] = field(init=False)
     _new_manifest: dict[str, list] = field(init=False, default_factory=dict)
     _seen: set[str] = field(init=False, default_factory=set)
+    _digests: dict[str, str] = field(init=False, default_factory=dict)  # SHA-256 of every output: the tree id
     _dirs: set[str] = field(init=False, default_factory=set)
     _added: list[str] = field(init=False, default_factory=list)
     _changed: list[str] = field(init=False, default_factory=list)
@@ -97,11 +104,13 @@ class Writer:
             raise OutputError(Diagnostic(str(self.out_dir), None, "the output folder cannot be a file system root"))
         self._staging = _staging(self.out_dir)
         if not self.dry_run:
-            self._lock = _lock(self.out_dir, self.manifest_path)
+            outdir.refuse_foreign(self.out_dir)  # before the lock file: nothing beside a folder that is not ours
+            self._lock = outdir.lock(self.out_dir, self.wait, self.on_wait)
             recover(self.out_dir)
-            _refuse_foreign(self.out_dir)
+            outdir.refuse_foreign(self.out_dir)
         self._current = _existing_files(self.out_dir)
-        self._manifest = read_json(self.manifest_path)
+        self.tree = outdir.tree_of(self.out_dir)
+        self._manifest = outdir.trusted(read_json(self.manifest_path), self.out_dir, "files")
 
     def __enter__(self) -> Writer:
         return self
@@ -125,10 +134,12 @@ class Writer:
             self._claim(output.relpath)
             self._added.append(output.relpath)
             self._new_manifest[output.relpath] = list(output.entry)
+            self._digests[output.relpath] = output.entry[2]
             return
         path, data = output.relpath, output.data
         self._claim(path)
         digest = hashlib.sha256(data).hexdigest()
+        self._digests[path] = digest
         current = self._current.get(path)
         if current is not None and self._is_same(path, current, data, digest):
             self._unchanged += 1
@@ -158,7 +169,8 @@ class Writer:
             for path in relpaths:
                 self._claim(path)
                 self._unchanged += 1
-                self._carry(path, self._manifest[path][2])
+                self._digests[path] = self._manifest[path][2]
+                self._carry(path, self._digests[path])
         return intact
 
     def report(self) -> WriteReport:
@@ -167,7 +179,10 @@ class Writer:
 
     def commit(self) -> WriteReport:
         """Swap the staged tree in (when anything differs) and remember what was written."""
-        self.add(Output(paths.MARKER, _MARKER_TEXT))
+        # Nothing added, changed or removed: the tree is the one out/ names (a no-op build skips the hash).
+        same = not (self._added or self._changed) and self._current.keys() - self._seen <= {paths.MARKER}
+        tree = self.tree if self.tree and same else outdir.tree_id(self._digests)
+        self.add(Output(paths.MARKER, outdir.marker_text(tree)))
         report = self.report()
         if not self.dry_run and report.differs:
             self._stage()
@@ -175,13 +190,16 @@ class Writer:
                 self._prune_staging()
             retired = _swap_in(self._staging, self.out_dir)  # renames keep each file's stat
             if retired is not None and self.manifest_path is not None:
-                write_json(_spare_manifest(self.manifest_path), self._manifest)
+                # The retired tree is the one found in out/: the manifest describes it only if trusted.
+                write_json(_spare_manifest(self.manifest_path), {"tree": self.tree, "files": self._manifest})
                 os.replace(retired, _spare(self.out_dir))
             elif retired is not None:
                 shutil.rmtree(retired)
         self.discard()
-        if not self.dry_run and self.manifest_path is not None:
-            write_json(self.manifest_path, self._new_manifest)
+        if not self.dry_run:
+            self.tree = tree
+            if self.manifest_path is not None:
+                write_json(self.manifest_path, {"tree": tree, "files": self._new_manifest})
         return report
 
     def discard(self) -> None:
@@ -218,7 +236,8 @@ class Writer:
         if self._carried is None:
             return
         spare = _spare(self.out_dir)
-        recycled = read_json(_spare_manifest(self.manifest_path)) if self.manifest_path else {}
+        record = read_json(_spare_manifest(self.manifest_path)) if self.manifest_path else {}
+        recycled = outdir.trusted(record, spare, "files")  # {} when another build replaced the spare
         if spare.is_dir() and recycled:
             os.replace(spare, self._staging)  # from here, a crash leaves a staging folder: deleted later
             self._recycled = recycled
@@ -355,25 +374,6 @@ def _link(source: Path | str, target: Path) -> bool:
         return False  # no hard links here: the caller writes the bytes instead
 
 
-def _lock(out_dir: Path, manifest_path: Path | None) -> int:
-    """One build at a time per output folder (publisher serve and a build by hand, say).
-
-    The lock file sits beside the manifest in the cache folder, or beside the output folder."""
-    import fcntl
-
-    path = manifest_path.with_suffix(".lock") if manifest_path else out_dir.with_name(f".{out_dir.name}.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(descriptor)
-        raise OutputError(
-            Diagnostic(shown_path(out_dir), None, "another publisher build is writing this folder; try again")
-        ) from None
-    return descriptor
-
-
 def _existing_files(out_dir: Path) -> dict[str, str]:
     """Every file below the folder by its relative POSIX path (symbolic links count as files).
     Plain strings, not Paths: thousands of files, walked on every build."""
@@ -389,19 +389,6 @@ def _existing_files(out_dir: Path) -> dict[str, str]:
                 else:
                     found[relpath] = entry.path
     return found
-
-
-def _refuse_foreign(out_dir: Path) -> None:
-    """Never replace a folder that has files but was not written by publisher."""
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / paths.MARKER).is_file():
-        raise OutputError(
-            Diagnostic(
-                shown_path(out_dir),
-                None,
-                "output folder has files that publisher did not write; choose an empty or new "
-                "folder with --out (publisher replaces the whole folder on every build)",
-            )
-        )
 
 
 def _staging(out_dir: Path) -> Path:

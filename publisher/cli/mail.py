@@ -158,7 +158,8 @@ def send(config: Config, database: Path | None, date: Any, **given: Any) -> None
     Each subscriber gets their own copy: only the notes with their tags (none at all when the issue
     has none of them), their own unsubscribe link, signed with $PUBLISHER_SECRET. Every message is
     recorded in the database before and after it is sent, so running the command again, after a
-    failure or an interruption, sends only what was not sent. Exits 1 when anything failed.
+    failure or an interruption, sends only what was not sent. Runs that overlap split the list:
+    each message is claimed by one run before it is sent. Exits 1 when anything failed.
     """
     import contextlib
     import os

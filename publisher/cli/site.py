@@ -83,7 +83,20 @@ def tags(config: Config, suggest: bool, as_json: bool) -> None:
     type=click.IntRange(min=1),
     help="Worker processes for rendering. Default: the number of CPU cores. Output is the same for any number.",
 )
-@click.option("--no-cache", is_flag=True, help="Render everything again, ignoring (and not updating) the build cache.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Render everything again and compare every file by its bytes; read and write nothing in the cache "
+    "folder (beside the output folder only its lock file, as every build).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=600,
+    show_default=True,
+    metavar="SECONDS",
+    help="When another build is writing the same output folder (any config), wait this long for it, then stop.",
+)
 @click.option(
     "--check",
     "check_only",
@@ -91,7 +104,7 @@ def tags(config: Config, suggest: bool, as_json: bool) -> None:
     help="Write nothing; compare a fresh build with the output folder and list every stale, missing or "
     "extra file (exit 1 when any).",
 )
-def build(config: Config, strict: bool, jobs: int | None, no_cache: bool, check_only: bool) -> None:
+def build(config: Config, strict: bool, jobs: int | None, no_cache: bool, wait: float, check_only: bool) -> None:
     """Build feeds, email issues and web pages from the digests into the output folder.
 
     Nothing is written when a digest has an error; the output folder is replaced in one step, so
@@ -104,7 +117,14 @@ def build(config: Config, strict: bool, jobs: int | None, no_cache: bool, check_
     out = shown_path(config.paths.out)
     with _progress_display() as progress:
         report = run_build(
-            config, strict=strict, jobs=jobs, use_cache=not no_cache, dry_run=check_only, progress=progress
+            config,
+            strict=strict,
+            jobs=jobs,
+            use_cache=not no_cache,
+            dry_run=check_only,
+            progress=progress,
+            wait=wait,
+            on_wait=lambda message: click.echo(message, err=True),
         )
     for warning in report.warnings:
         click.echo(str(warning), err=True)

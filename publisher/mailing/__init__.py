@@ -1,7 +1,7 @@
 """The mailing list: who gets which issues, and sending them once each over SMTP.
 
     subscribers.py  the store: subscribers, their topics, the suppression list (SQLite)
-    ledger.py       the send ledger: which (issue, subscriber) went out, and what is pending
+    ledger.py       the send ledger: which run claimed each (issue, subscriber), what went out, what is pending
     transport.py    SMTP: connections, rate, retries
     send.py         `publisher send`: personal copies cut from a built issue, sent, recorded
     tokens.py       signed tokens, one purpose each, bound to one address: every link and form

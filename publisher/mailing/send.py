@@ -11,6 +11,10 @@ subscribers from a shared queue; a shared limiter spaces SMTP transactions `1/ra
 A temporary failure (4xx, a lost connection) is retried `retries` times, waiting `backoff`,
 2×`backoff`, 4×`backoff`… seconds; a permanent one (5xx) is recorded and the run goes on.
 
+A message is sent only after this run claimed it in the ledger (ledger.py): runs that overlap (a
+cron job and a manual run, two terminals) split the subscribers between them, and each reports
+only what it sent itself; what another run has under way is counted as "taken by another run".
+
 Ctrl-C stops the run cleanly: every thread finishes the message it is sending, records it, and
 stops; the rest is left for the next run.
 """
@@ -21,7 +25,6 @@ import datetime as dt
 import hashlib
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +34,12 @@ from ..errors import Diagnostic, SendError, shown_path
 from ..render import assemble, message, paths
 from ..render.assemble import BuiltIssue
 from . import tokens
-from .ledger import Ledger, Record
+from .ledger import Claim, Ledger, Record, Run, claimable, keep_alive
 from .subscribers import Store, Subscriber
 from .transport import (
     FolderTransport,
     PermanentFailure,
+    RateLimiter,
     SetupFailure,
     SmtpSettings,
     SmtpTransport,
@@ -50,7 +54,16 @@ PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
 MAX_BACKOFF = 300.0  # seconds: one wait between attempts never exceeds five minutes
 
 Status = Literal[
-    "sent", "written", "already sent", "failed", "suppressed", "paused", "filtered out", "pending", "not attempted"
+    "sent",
+    "written",
+    "already sent",
+    "failed",
+    "suppressed",
+    "paused",
+    "filtered out",
+    "pending",
+    "taken by another run",
+    "not attempted",
 ]
 
 
@@ -173,11 +186,8 @@ def plan(
             decided.append(Outcome(subscriber.address, "suppressed"))
         elif subscriber.paused:
             decided.append(Outcome(subscriber.address, "paused"))
-        elif record is not None and record.state == "sent":
-            decided.append(Outcome(subscriber.address, "already sent", record.reply))
-        elif record is not None and record.state == "pending" and not retry_pending:
-            detail = f"attempt {record.attempts} started {record.updated} and never finished"
-            decided.append(Outcome(subscriber.address, "pending", detail))
+        elif record is not None and not claimable(record, retry_pending):
+            decided.append(held(subscriber.address, record))
         elif topics == ():
             decided.append(Outcome(subscriber.address, "filtered out"))
         else:
@@ -185,23 +195,14 @@ def plan(
     return jobs, decided
 
 
-class RateLimiter:
-    """Spaces events at least 1/rate seconds apart, across threads; rate 0 means no limit."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def wait(self, stop: threading.Event) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            stop.wait(slot - now)
+def held(address: str, record: Record) -> Outcome:
+    """Why a subscriber with this ledger record is not sent to now."""
+    if record.state == "sent":
+        return Outcome(address, "already sent", record.reply)
+    if record.live:
+        detail = f"claimed {record.updated} by the run started {record.run_started}"
+        return Outcome(address, "taken by another run", detail)
+    return Outcome(address, "pending", f"attempt {record.attempts} started {record.updated} and never finished")
 
 
 @dataclass
@@ -213,6 +214,7 @@ class _Run:
     options: SendOptions
     database: Path
     make_transport: Callable[[], Transport]
+    active: Run | None  # this run in the ledger (None: a dry run, which records nothing)
     jobs: queue.SimpleQueue[Job] = field(default_factory=queue.SimpleQueue)
     results: queue.SimpleQueue[Outcome | BaseException] = field(default_factory=queue.SimpleQueue)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -242,44 +244,45 @@ def _worker(run: _Run) -> None:
 
 
 def _deliver(run: _Run, job: Job, transport: Transport, ledger: Ledger | None) -> Outcome:
+    """Send one copy: claim it (nobody else sends it), send, record how it went."""
     issue, subscriber, options = run.issue, job.subscriber, run.options
     day, key, address = issue.date.isoformat(), subscriber.key, subscriber.address
     try:
-        data = personal_copy(issue, job, run.secret)
+        data, problem = personal_copy(issue, job, run.secret), None
     except ValueError as error:
-        if ledger:
-            ledger.finish(day, key, address, "failed", f"cannot make the message: {error}")
-        return Outcome(address, "failed", f"cannot make the message: {error}")
+        data, problem = b"", f"cannot make the message: {error}"
     sender = issue.envelope.from_address
     for attempt in range(1, options.retries + 2):
-        run.limiter.wait(run.stop)
+        if problem is None:
+            run.limiter.wait(run.stop)
         if attempt == 1 and run.stop.is_set():
             return Outcome(address, "not attempted")
-        if ledger:
-            ledger.begin(day, key, address)  # committed before the first SMTP command
+        claim = None
+        if ledger is not None and run.active is not None:
+            claims, refused = ledger.claim(day, [(key, address)], run.active, retry_pending=options.retry_pending)
+            if not claims:
+                return held(address, refused[key])
+            claim = claims[0]  # committed before the first SMTP command
+            if attempt == 1 and run.stop.is_set():  # stopped while waiting for the database
+                ledger.release(claim)
+                return Outcome(address, "not attempted")
+        if problem is not None:
+            return _failed(ledger, claim, address, problem)
         try:
             reply = transport.send(data, sender, address)
         except TemporaryFailure as error:
-            reason = str(error)
             if attempt > options.retries:
-                reason = f"{reason} (gave up after {attempt} attempts)"
                 if isinstance(error, Unreachable):
                     run.stop.set()  # the server is gone: the others would only wait through their retries too
-            elif not run.stop.wait(min(options.backoff * 2 ** (attempt - 1), MAX_BACKOFF)):
-                if ledger:
-                    ledger.finish(day, key, address, "failed", f"{reason} (retrying)")
-                continue
-            else:
-                reason = f"{reason} (run interrupted before retrying)"
-            if ledger:
-                ledger.finish(day, key, address, "failed", reason)
-            return Outcome(address, "failed", reason)
+                return _failed(ledger, claim, address, f"{error} (gave up after {attempt} attempts)")
+            _failed(ledger, claim, address, f"{error} (retrying)")  # not `sending` while it waits: no pending
+            if run.stop.wait(min(options.backoff * 2 ** (attempt - 1), MAX_BACKOFF)):
+                return Outcome(address, "failed", f"{error} (run interrupted before retrying)")
+            continue  # claimed again: another run may have taken it meanwhile
         except PermanentFailure as error:
-            if ledger:
-                ledger.finish(day, key, address, "failed", str(error))
-            return Outcome(address, "failed", str(error))
-        if ledger:
-            ledger.finish(day, key, address, "sent", reply)  # right after the 250: the duplicate window
+            return _failed(ledger, claim, address, str(error))
+        if ledger is not None and claim is not None:
+            ledger.mark_sent(claim, reply)  # right after the 250: the duplicate window
         return Outcome(address, "written" if options.dry_run else "sent", reply)
     raise AssertionError("unreachable: the last attempt always returns")
 
@@ -310,17 +313,24 @@ def send_issue(
         suppressed = store.suppressed()
     with Ledger(database) as ledger:
         records = ledger.records(date.isoformat())
-    jobs, decided = plan(issue, subscribers, suppressed, records, options.retry_pending)
-    if on_plan:
-        on_plan(len(jobs))
+        active = None if options.dry_run else ledger.open_run()
+    try:
+        jobs, decided = plan(issue, subscribers, suppressed, records, options.retry_pending)
+        if on_plan:
+            on_plan(len(jobs))
 
-    def make_transport() -> Transport:
-        return FolderTransport(options.dry_run) if options.dry_run else SmtpTransport(smtp)
+        def make_transport() -> Transport:
+            return FolderTransport(options.dry_run) if options.dry_run else SmtpTransport(smtp)
 
-    run = _Run(issue, secret, options, database, make_transport, limiter=RateLimiter(options.rate))
-    for job in jobs:
-        run.jobs.put(job)
-    outcomes, interrupted = _collect(run, len(jobs), on_outcome)
+        run = _Run(issue, secret, options, database, make_transport, active, limiter=RateLimiter(options.rate))
+        for job in jobs:
+            run.jobs.put(job)
+        with keep_alive(database, active):
+            outcomes, interrupted = _collect(run, len(jobs), on_outcome)
+    finally:
+        if active is not None:
+            with Ledger(database) as ledger:
+                ledger.close_run(active)
     while True:  # what Ctrl-C left in the queue
         try:
             outcomes.append(Outcome(run.jobs.get_nowait().subscriber.address, "not attempted"))
@@ -328,6 +338,12 @@ def send_issue(
             break
     ordered = sorted(decided + outcomes, key=lambda o: o.address.casefold())
     return Summary(date, tuple(ordered), interrupted)
+
+
+def _failed(ledger: Ledger | None, claim: Claim | None, address: str, reason: str) -> Outcome:
+    if ledger is not None and claim is not None:
+        ledger.mark_failed(claim, reason)
+    return Outcome(address, "failed", reason)
 
 
 def _collect(run: _Run, total: int, on_outcome: Callable[[Outcome], None] | None) -> tuple[list[Outcome], bool]:
@@ -374,7 +390,7 @@ def summary_lines(summary: Summary, dry_run: Path | None = None) -> tuple[list[s
     """The end-of-run report: the counts (for stdout), then every failure and open question (stderr)."""
     done = "written" if dry_run else "sent"
     counts = [(done, summary.count(done)), *((s, summary.count(s)) for s in _REPORTED)]
-    counts += [(s, summary.count(s)) for s in ("paused", "pending", "not attempted") if summary.count(s)]
+    counts += [(s, summary.count(s)) for s in _REPORTED_WHEN_ANY if summary.count(s)]
     report = [f"{summary.date.isoformat()}: " + ", ".join(f"{n} {label}" for label, n in counts)]
     if dry_run:
         report.append(f"dry run: messages written to {shown_path(dry_run)}; nothing sent, nothing recorded")
@@ -394,4 +410,5 @@ def summary_lines(summary: Summary, dry_run: Path | None = None) -> tuple[list[s
     return report, problems
 
 
+_REPORTED_WHEN_ANY: tuple[Status, ...] = ("paused", "pending", "taken by another run", "not attempted")
 _REPORTED: tuple[Status, ...] = ("already sent", "failed", "suppressed", "filtered out")

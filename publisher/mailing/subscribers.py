@@ -5,8 +5,9 @@ its case-folded form, which every comparison, the suppression list, the ledger a
 token use, so `Ann@Example.com` and `ann@example.com` are one person. Tags are kept as topic keys
 (`topics.topic_key`), so `#RLHF` follows `#rlhf` and `#Contrastive_Learning` `#contrastive-learning`.
 
-The schema is versioned with `PRAGMA user_version`; the file runs in WAL mode so that the send
-ledger can be written from several threads (one connection each) while others read.
+The schema is versioned with `PRAGMA user_version` (older versions are upgraded in place); the
+file runs in WAL mode with a busy timeout, so that several threads and several `publisher send`
+processes can write the send ledger (one connection each) while others read.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from email_validator import EmailNotValidError, validate_email
 from ..errors import Diagnostic, SendError, shown_path
 from ..text import is_mail_address, topic_key
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscribers (
@@ -41,16 +42,28 @@ CREATE TABLE IF NOT EXISTS suppressed (
     reason TEXT NOT NULL,
     at     TEXT NOT NULL
 ) WITHOUT ROWID;
+"""
+# The send ledger (see ledger.py): one row per (issue, subscriber), claimed by one run at a time.
+_LEDGER = """
 CREATE TABLE IF NOT EXISTS ledger (
-    issue    TEXT NOT NULL,             -- the digest date, YYYY-MM-DD
-    key      TEXT NOT NULL,
-    address  TEXT NOT NULL,
-    state    TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
-    reply    TEXT NOT NULL DEFAULT '',  -- the server's reply, or why it failed
-    attempts INTEGER NOT NULL DEFAULT 0,
-    created  TEXT NOT NULL,
-    updated  TEXT NOT NULL,
+    issue       TEXT NOT NULL,             -- the digest date, YYYY-MM-DD
+    key         TEXT NOT NULL,
+    address     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+    reply       TEXT NOT NULL DEFAULT '',  -- the server's reply, or why it failed
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    created     TEXT NOT NULL,
+    updated     TEXT NOT NULL,
+    run         TEXT NOT NULL DEFAULT '',  -- the run that claimed it last ('' before schema 3)
+    run_started TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (issue, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    id        TEXT PRIMARY KEY,            -- one `publisher send` process
+    host      TEXT NOT NULL,
+    pid       INTEGER NOT NULL,
+    started   TEXT NOT NULL,
+    heartbeat TEXT NOT NULL                -- renewed while it runs: a stale one is a dead run
 ) WITHOUT ROWID;
 """
 # The list endpoint's tables (signups.py): sign-ups waiting for confirmation are kept apart from subscribers.
@@ -81,7 +94,20 @@ CREATE TABLE IF NOT EXISTS throttle (   -- recent sign-up attempts, for the rate
 CREATE INDEX IF NOT EXISTS throttle_who ON throttle (scope, who, at);
 """
 # From schema 1 (before the list endpoint): one more column and the endpoint's tables.
-_UPGRADE_FROM_1 = "ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;" + _LIST_SCHEMA
+_UPGRADE_FROM_1 = "ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;\n" + _LIST_SCHEMA
+# From schema 2 (before runs claimed messages): its `pending` ledger rows are claims of a run long gone.
+_UPGRADE_FROM_2 = (
+    "CREATE TABLE IF NOT EXISTS ledger (issue, key, address, state, reply, attempts, created, updated);\n"
+    "ALTER TABLE ledger RENAME TO ledger_2;\n"
+    + _LEDGER
+    + """
+INSERT INTO ledger (issue, key, address, state, reply, attempts, created, updated)
+    SELECT issue, key, address, CASE state WHEN 'pending' THEN 'sending' ELSE state END,
+           reply, attempts, created, updated FROM ledger_2;
+DROP TABLE ledger_2;
+"""
+)
+_MIGRATIONS = {0: _SCHEMA + _LIST_SCHEMA + _LEDGER, 1: _UPGRADE_FROM_1 + _UPGRADE_FROM_2, 2: _UPGRADE_FROM_2}
 
 
 def now() -> str:
@@ -96,33 +122,39 @@ def open_database(path: Path) -> sqlite3.Connection:
         raise SendError(Diagnostic(shown, None, "is a folder, not a subscriber database"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # A minute's busy timeout: other sends queue for the write lock instead of failing.
         connection = sqlite3.connect(path, timeout=60, isolation_level=None)
         connection.execute("PRAGMA journal_mode = WAL")
         # FULL: a commit is on disk before the next SMTP transaction starts, even after a power cut.
         connection.execute("PRAGMA synchronous = FULL")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            # One script, one transaction; IF NOT EXISTS because another process may have won the race.
-            script = f"{_SCHEMA} {_LIST_SCHEMA}"
-            connection.executescript(f"BEGIN IMMEDIATE; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-        elif version == 1:
-            _upgrade(connection)
-        elif version > SCHEMA_VERSION:
-            raise SendError(Diagnostic(shown, None, f"made by a newer publisher (schema {version}); upgrade publisher"))
+        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            _migrate(connection, shown)
     except sqlite3.DatabaseError as error:
         raise SendError(Diagnostic(shown, None, f"not a usable subscriber database: {error}")) from None
     return connection
 
 
-def _upgrade(connection: sqlite3.Connection) -> None:
-    """Schema 1 → 2 in one transaction; another process that upgraded first is no error."""
-    try:
-        connection.executescript(f"BEGIN IMMEDIATE; {_UPGRADE_FROM_1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-    except sqlite3.OperationalError:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            raise
+def _migrate(connection: sqlite3.Connection, shown: str) -> None:
+    """Make or upgrade the schema, in one transaction; the version is read again inside it,
+    because another process may have done it first."""
+    with transaction(connection):
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise SendError(Diagnostic(shown, None, f"made by a newer publisher (schema {version}); upgrade publisher"))
+        for statement in _statements(_MIGRATIONS.get(version, "")):
+            connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements, one by one (executescript would commit the transaction first)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current)
+            current = ""
+    return statements
 
 
 class Database:

@@ -22,6 +22,8 @@ import hashlib
 import re
 import smtplib
 import ssl
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -229,3 +231,22 @@ class FolderTransport:
 
     def close(self) -> None:
         pass
+
+
+class RateLimiter:
+    """Spaces events at least 1/rate seconds apart, across threads; rate 0 means no limit."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self, stop: threading.Event) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            stop.wait(slot - now)
