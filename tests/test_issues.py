@@ -20,6 +20,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from publisher.build.pipeline import check
 from publisher.config import load_config
@@ -562,3 +564,44 @@ def test_a_theme_that_cannot_be_inlined_once_falls_back_to_inlining_each_issue(t
     html = personalise(build_issue(digest, context), None, "https://example.com/u").html
     assert re.search(r'<a href="https://arxiv.org/abs/2312.08935" style="color:red">', html)
     assert _inlines_once(Context(context.config, load_theme()))
+
+
+_MARKED_PIECES = st.sampled_from(
+    [
+        "<!--pub:entry:3-->",
+        "<!--/pub:entry:3-->",
+        "<!--pub:toc:12-->",
+        "<!--/pub:toc:12-->",
+        "<!--pub:reason-->",
+        "<!--/pub:reason-->",
+        "<!--pub:Entry-->",
+        "<!--pub:-->",
+        "<!--pub:entry:-->",
+        "<!--/pub:toc:1-->",
+        "<!--pub:",
+        "-->",
+        "<p>노트 a</p>",
+        "\n",
+        "",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_MARKED_PIECES, max_size=14))
+def test_the_html_of_an_issue_splits_as_its_markers_regex_does(pieces: list[str]):
+    """split_html finds the markers with str.find (a regex with a lazy body was a tenth of an issue's
+    rendering); it cuts any text, markers unclosed, nested, misspelt or none, as the regex does."""
+    from publisher.render import assemble
+
+    html = "".join(pieces)
+    assert assemble.split_html(html) == assemble._split(html, assemble._HTML_REGION)
+
+
+def test_a_built_issue_splits_as_its_markers_regex_does():
+    from publisher.render import assemble
+
+    for path in sorted((ROOT / "out" / "email").glob("*.html")):
+        text = path.read_text("utf-8")
+        assert assemble.split_html(text) == assemble._split(text, assemble._HTML_REGION)
+        assert len(assemble.split_html(text)) > 5, path
