@@ -23,6 +23,7 @@ import datetime as dt
 import itertools
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -56,17 +57,23 @@ def tree_memory(pid: int) -> int:
     return total
 
 
-def timed_build(project: Path, *args: str) -> tuple[float, int]:
-    """Wall seconds and peak tree memory of one `publisher build` in the project folder. Memory is
-    sampled every 50 ms: reading it costs CPU that the build would otherwise have."""
+@dataclasses.dataclass(frozen=True)
+class Measure:
+    """One command's run: wall seconds, CPU seconds (user + system, of the command and every process
+    it waited for: a build's workers), and the peak memory of its process tree in bytes."""
+
+    wall: float
+    cpu: float
+    peak: int
+
+
+def measure(command: list[str], cwd: Path, what: str = "") -> Measure:
+    """Run a command to its end and measure it. Memory is sampled every 50 ms: reading it costs CPU
+    that the command would otherwise have."""
     subprocess.run(["sync"], check=False)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "build", *args],
-        cwd=project,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
 
     def sample() -> None:
@@ -76,12 +83,21 @@ def timed_build(project: Path, *args: str) -> tuple[float, int]:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
+    errors = process.stderr.read() if process.stderr else b""
     code = process.wait()
-    seconds = time.perf_counter() - started
+    wall = time.perf_counter() - started
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if code != 0:
-        raise SystemExit(f"publisher build failed in {project} (exit {code})")
-    return seconds, peak[0]
+        raise SystemExit(f"{what or command[0]} failed in {cwd} (exit {code}):\n{errors.decode(errors='replace')}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measure(wall, cpu, peak[0])
+
+
+def timed_build(project: Path, *args: str) -> tuple[float, int]:
+    """Wall seconds and peak tree memory of one `publisher build` in the project folder."""
+    run = measure([sys.executable, "-m", "publisher", "build", *args], project, "publisher build")
+    return run.wall, run.peak
 
 
 def project_for(corpus: Path, folder: Path) -> Path:
@@ -143,12 +159,13 @@ def cold_after_deleting(projects: list[Path]) -> float:
 
 
 def stage_shares(corpus: Path) -> dict[str, float]:
-    """Seconds per stage of a cold build in one process: parse, render (email without inlining,
-    inlining, pages, feed HTML), aggregates (feeds, pages), write."""
-    from publisher import archive, feeds, issues
+    """CPU seconds (user + system, of this one process) per stage of a cold build: parse, render
+    (email without inlining, inlining, pages, feed HTML), aggregates (feeds, pages), write. CPU time,
+    not wall time: on a shared machine the neighbours' load would otherwise decide the shares."""
     from publisher.build.pipeline import check
     from publisher.build.writer import write_outputs
     from publisher.config import load_config
+    from publisher.render import archive, feeds, issues
     from publisher.render.context import Context
     from publisher.render.output import Output
     from publisher.render.templating import load_theme
@@ -157,12 +174,12 @@ def stage_shares(corpus: Path) -> dict[str, float]:
     shares: dict[str, float] = {}
 
     def clock(name: str, started: float) -> float:
-        now = time.perf_counter()
+        now = time.process_time()
         shares[name] = shares.get(name, 0.0) + now - started
         return now
 
     config = load_config(ROOT / "publisher.toml").with_paths(seeds=corpus)
-    t = time.perf_counter()
+    t = time.process_time()
     catalog = check(config).catalog
     t = clock("parse", t)
     context = Context(config, load_theme())
@@ -181,7 +198,7 @@ def stage_shares(corpus: Path) -> dict[str, float]:
             outputs += group.make(fragments)
         t = clock(stage, t)
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
+        t = time.process_time()
         write_outputs(outputs, Path(tmp) / "out")
         clock("write", t)
     return shares

@@ -11,6 +11,8 @@ DEBIAN_PACKAGES=(
   fonts-nanum # Korean text in the browser tests' screenshots
   shellcheck  # actionlint checks the workflow's `run:` scripts with it, as on GitHub's runners
   postgresql  # the store's second engine: the tests start a temporary cluster of their own (initdb)
+  default-jre-headless # Java, for the Nu HTML Checker (vnu.jar, from tests/package.json)
+  npm         # installs tests/package.json: vnu-jar and axe-core
 )
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
@@ -29,4 +31,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # Wait for another apt-get (a shared machine) instead of failing at once.
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The checkers of tests/package.json (vnu-jar, axe-core), at the versions of its package-lock.json,
+# into tests/node_modules. --ignore-scripts: vnu-jar's install script would fetch a Java of its own.
+if [ ! -f tests/node_modules/vnu-jar/build/dist/vnu.jar ] || [ ! -f tests/node_modules/axe-core/axe.min.js ]; then
+  npm ci --prefix tests --ignore-scripts --no-audit --no-fund --loglevel=error
 fi

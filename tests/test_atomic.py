@@ -34,6 +34,7 @@ KILL_AT = (0.0, 0.03, 0.1, 0.25, 0.4, 0.55, 0.7, 0.8, 0.87, 0.92, 0.96, 0.98, 1.
 # and right after the swap, before the retired tree is put away and the manifest written.
 HOOK = """
 import os, signal, sys
+import publisher.build.outdir as outdir
 import publisher.build.writer as writer
 moment = sys.argv.pop(1)
 def die(): os.kill(os.getpid(), signal.SIGKILL)
@@ -46,11 +47,11 @@ if moment == "mid-staging":
             die()
     writer.Writer.add = add_then_maybe_die
 else:
-    swap = writer._swap_in
+    swap = outdir.swap_in
     def swap_then_die(*args):
         swap(*args)
         die()
-    writer._swap_in = swap_then_die
+    outdir.swap_in = swap_then_die
 from publisher.cli import main
 sys.argv[0] = "publisher"
 main()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,35 @@ def test_progress_reports_stages_and_counts(site: Path):
     renders = [entry for entry in seen if entry[0] == "render"]
     assert renders[-1][1] == renders[-1][2] > 0
     assert ("feeds and pages", 0, 0) in seen
+
+
+# What a rebuild with nothing changed never needs: renderers, the worker pool, the parts cache, the
+# date parser for non-Korean dates. Importing them was most of a no-op build's time.
+NOT_LOADED_ON_A_NO_OP = (
+    "jinja2",
+    "feedgen",
+    "lxml",
+    "premailer",
+    "multiprocessing",
+    "concurrent.futures",
+    "sqlite3",
+    "dateutil.parser",
+    "xml.etree.ElementTree",
+)
+
+
+def test_a_rebuild_with_nothing_changed_loads_no_renderer_pool_or_cache_database(site: Path):
+    def loaded() -> set[str]:
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "publisher", "build"],
+            cwd=site,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return {
+            line.rpartition("|")[2].strip() for line in result.stderr.splitlines() if line.startswith("import time:")
+        }
+
+    assert {"jinja2", "multiprocessing", "sqlite3"} <= loaded()  # the first build needs them all
+    assert sorted(set(NOT_LOADED_ON_A_NO_OP) & loaded()) == []

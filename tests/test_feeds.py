@@ -166,7 +166,11 @@ def test_main_feeds_hold_one_item_per_digest_with_every_entry(built, seeds_catal
         parsed = parse_feed((built / paths.feed(fmt)).read_bytes())
         assert [e.id for e in parsed.entries] == expected_ids
         for entry, digest in zip(parsed.entries, seeds_catalog.digests, strict=True):
-            assert entry.title == words.issue_title(digest)
+            # a reader's list shows the item title alone: it names the first paper and how many more
+            more = f" 외 {len(digest.entries) - 1}편" if len(digest.entries) > 1 else ""
+            assert entry.title == digest.entries[0].title + more
+            # RSS items name their author (dc:creator); Atom entries inherit the feed's <author>
+            assert (entry.author if fmt == "rss" else parsed.feed.author) == config.site.author
             assert entry.link == urls.public(paths.issue_page(digest.date))
             assert entry_titles(content_of(entry)) == [e.title for e in digest.entries]
             assert {t.term for t in entry.tags} == {t.name for t in digest.tags}
@@ -175,6 +179,24 @@ def test_main_feeds_hold_one_item_per_digest_with_every_entry(built, seeds_catal
     assert [item["id"] for item in feed["items"]] == expected_ids
     for item, digest in zip(feed["items"], seeds_catalog.digests, strict=True):
         assert entry_titles(item["content_html"]) == [e.title for e in digest.entries]
+
+
+def test_atom_names_the_site_first_and_rss_items_name_their_author(config, theme, seeds_catalog):
+    """Some parsers take an Atom feed's first link for the site: `alternate` comes before `self` in every
+    Atom document (feeds, tag feeds, archives). RSS keeps the site as <channel><link>, and its items
+    name an author (dc:creator: RSS's own <author> must be an address)."""
+    small = dataclasses.replace(config, feeds=dataclasses.replace(config.feeds, size=2))
+    outputs = {o.relpath: o.data for o in render_feeds(seeds_catalog, Context(small, theme))}
+    atoms = [relpath for relpath in outputs if relpath.endswith("atom.xml") or "/archive/" in f"/{relpath}"]
+    assert len(atoms) > 40 and any("archive/" in relpath for relpath in atoms)
+    for relpath in atoms:
+        links = etree.fromstring(outputs[relpath]).findall(atom("link"))
+        assert [ln.get("rel") for ln in links][:2] == ["alternate", "self"], relpath
+    home = Context(small, theme).urls.public(paths.home())
+    rss = etree.fromstring(outputs[paths.feed("rss")])
+    assert rss.findtext("channel/link") == home
+    creators = rss.findall("channel/item/{http://purl.org/dc/elements/1.1/}creator")
+    assert [c.text for c in creators] == [config.site.author] * len(rss.findall("channel/item")) != []
 
 
 def test_every_tag_feed_holds_only_the_entries_with_that_tag(built, seeds_catalog, config):
@@ -190,7 +212,9 @@ def test_every_tag_feed_holds_only_the_entries_with_that_tag(built, seeds_catalo
             assert parsed.feed.title == words.tag_title(config.site.title, tag)
             assert [e.id for e in parsed.entries] == ids
             assert [entry_titles(content_of(e)) for e in parsed.entries] == wanted
-            assert [e.title for e in parsed.entries] == [words.tag_issue_title(d, tag) for d in digests]
+            assert [e.title for e in parsed.entries] == [
+                words.notes_title([e.title for e in d.entries_with(tag)]) for d in digests
+            ]
             assert all(tag.name in {t.term for t in e.tags} for e in parsed.entries)
             # the item links to the issue page, at the first note that carries the tag
             assert [unquote(urlsplit(e.link).fragment) for e in parsed.entries] == [

@@ -218,7 +218,9 @@ def test_every_model_renders_to_outputs_real_clients_read(data: bytes):
     digest, files = render_outputs(data)
     titles = [entry.title for entry in digest.entries]
     for relpath, body in files.items():
-        if relpath.endswith(".xml"):
+        if relpath == "sitemap.xml":
+            etree.fromstring(body)
+        elif relpath.endswith(".xml"):
             etree.fromstring(body)  # well-formed XML, strictly
             feed = feedparser.parse(body)
             assert not feed.bozo, (relpath, feed.get("bozo_exception"))
@@ -230,7 +232,8 @@ def test_every_model_renders_to_outputs_real_clients_read(data: bytes):
                 assert "script" not in elements
         elif relpath.endswith(".html"):
             text, elements = html_text(body.decode("utf-8"))
-            assert "script" not in elements, relpath
+            # the search page's own script (the template's, never the text's) is the only one
+            assert elements.count("script") == (relpath == "search/index.html"), relpath
             if relpath.startswith(("issues/", "email/")):
                 for title in titles:
                     assert title in text, (relpath, title)

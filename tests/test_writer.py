@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from publisher.build.writer import recover, write_outputs
+from publisher.build.outdir import recover
+from publisher.build.writer import write_outputs
 from publisher.errors import OutputError
 from publisher.render.output import Output
 

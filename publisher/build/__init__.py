@@ -3,8 +3,10 @@
     pipeline.py  `build()` and `check()`: every stage in order, in one screen
     workers.py   per-digest rendering in worker processes, in job order
     cache.py     the content-addressed cache of parsed digests and rendered parts
+    search.py    the search index: Pagefind run over the notes, as one group of the build
     writer.py    the only writer to `out/`: atomic swap, unchanged files kept, stale ones pruned
-    outdir.py    what belongs to `out/` itself: its lock (beside it) and the id of the tree it holds
+    outdir.py    what belongs to `out/` itself: its lock (beside it), the id of the tree it holds, the
+                 folders beside it (staging, spare) and the atomic swap
     records.py   small JSON records written atomically (the writer's manifest, the last build)
     report.py    what `publisher check` prints of the model
     serve.py     `publisher serve`: a local server that rebuilds on change

@@ -15,10 +15,10 @@ import dataclasses
 import functools
 import hashlib
 import pickle
-import sqlite3
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config import Paths
@@ -27,6 +27,9 @@ from ..render.context import Context, Prepared
 from ..render.output import group_key
 from ..render.units import DigestJob, DigestParts
 from .records import write_atomically
+
+if TYPE_CHECKING:  # sqlite3 loads only when the parts cache is opened (never on a no-op build)
+    import sqlite3
 
 _FORMAT = b"publisher-cache-1\n"
 
@@ -78,6 +81,8 @@ class PartsCache:
         self._keys: set[str] | None = None  # what the database holds, read once
 
     def _connect(self) -> sqlite3.Connection:
+        import sqlite3
+
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -88,6 +93,8 @@ class PartsCache:
         return self._db
 
     def _open(self) -> sqlite3.Connection:
+        import sqlite3
+
         db = sqlite3.connect(self.path, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS parts (key TEXT PRIMARY KEY, data BLOB NOT NULL)")

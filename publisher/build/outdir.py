@@ -1,5 +1,5 @@
-"""What belongs to an output folder itself, whatever config or cache builds it: its lock, its marker
-and the id of the tree it holds.
+"""What belongs to an output folder itself, whatever config or cache builds it: its lock, its marker,
+the id of the tree it holds, and the folders beside it (staging, spare) with the atomic swap.
 
 The lock is a file beside the folder (`.out.lock` for `out/`), so two builds of one folder exclude
 each other even when their configs and caches differ. The marker (`out/.publisher-out`) says the
@@ -13,8 +13,10 @@ a random number, so the output stays byte-identical from one machine to the next
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -118,3 +120,69 @@ def refuse_foreign(out_dir: Path) -> None:
                 "folder with --out (publisher replaces the whole folder on every build)",
             )
         )
+
+
+def recover(out_dir: Path) -> None:
+    """Finish or undo what a killed build left behind."""
+    old = old_tree(out_dir)
+    if old.exists() and not out_dir.exists():
+        os.replace(old, out_dir)  # killed between the two renames of the fallback swap
+    for leftover in (old, staging(out_dir)):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+
+
+def existing_files(out_dir: Path) -> dict[str, str]:
+    """Every file below the folder by its relative POSIX path (symbolic links count as files).
+    Plain strings, not Paths: thousands of files, walked on every build."""
+    found: dict[str, str] = {}
+    folders = [("", os.fspath(out_dir))] if out_dir.is_dir() else []
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                relpath = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((relpath + "/", entry.path))
+                else:
+                    found[relpath] = entry.path
+    return found
+
+
+def staging(out_dir: Path) -> Path:
+    return out_dir.with_name(f".{out_dir.name}.staging")
+
+
+def spare(out_dir: Path) -> Path:
+    return out_dir.with_name(f".{out_dir.name}.spare")
+
+
+def old_tree(out_dir: Path) -> Path:
+    return out_dir.with_name(f".{out_dir.name}.old")
+
+
+def swap_in(staging: Path, out_dir: Path) -> Path | None:
+    """Put the staged tree in place; returns where the previous tree now is (None: there was none)."""
+    if not out_dir.exists():
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging, out_dir)
+        return None
+    if exchange(staging, out_dir):
+        return staging  # now holds the previous build
+    old = old_tree(out_dir)
+    os.replace(out_dir, old)
+    os.replace(staging, out_dir)
+    return old
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders (Linux renameat2); False where the system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0

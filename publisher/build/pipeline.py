@@ -28,6 +28,7 @@ from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, cont
 from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
 from .outdir import LOCK_WAIT, trusted
 from .records import read_json, write_json
+from .search import search_group
 from .workers import default_jobs, make_groups, render_digests
 from .writer import Writer, WriteReport
 
@@ -214,7 +215,9 @@ class _Run:
         self.context = dataclasses.replace(self.context, prepared=prepared)
 
     def _aggregate_groups(self) -> list[tuple[str, Group]]:
-        groups = aggregate_groups(self.catalog, self.context, self.content)
+        # The search index first: it is the slowest group, so it starts while the others are made.
+        searching = search_group(self.catalog, self.context, self.content)
+        groups = [*filter(None, [searching]), *aggregate_groups(self.catalog, self.context, self.content)]
         return [(group_key(self.shared, theme_key(self.context, g.uses), g.key), g) for g in groups]
 
     def remember(self) -> None:

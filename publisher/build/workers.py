@@ -9,20 +9,21 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
-import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..render.context import Context
 from ..render.output import Fragments, Group, Output
 from ..render.units import DigestJob, DigestParts, cached_form, from_cache, render_digest
 from .cache import PartsCache, pack
 from .writer import Staged, stage
+
+if TYPE_CHECKING:  # multiprocessing loads only when a build starts workers (not on a no-op build)
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -161,12 +162,17 @@ def _bounded_map(
 
 def _can_fork() -> bool:
     """Forking is safe only while no other thread runs here (`publisher serve` runs a server)."""
+    import multiprocessing
+
     return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _pool(workers: int, initializer: Callable[..., None] | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
     """Forked workers start at once and need no `if __name__ == "__main__"` in the caller's script;
     with other threads running, forkserver is the safe choice."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if _can_fork() else "forkserver"
     parent = os.getpid() if method == "fork" else None  # a forkserver's workers are the server's children
     return ProcessPoolExecutor(

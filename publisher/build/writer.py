@@ -20,7 +20,6 @@ record names the tree it describes (outdir.py) and is used only while the folder
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import os
 import posixpath
@@ -102,13 +101,13 @@ class Writer:
         self.out_dir = Path(os.path.abspath(self.out_dir))  # `--out .` names the folder by its own name
         if not self.out_dir.name:
             raise OutputError(Diagnostic(str(self.out_dir), None, "the output folder cannot be a file system root"))
-        self._staging = _staging(self.out_dir)
+        self._staging = outdir.staging(self.out_dir)
         if not self.dry_run:
             outdir.refuse_foreign(self.out_dir)  # before the lock file: nothing beside a folder that is not ours
             self._lock = outdir.lock(self.out_dir, self.wait, self.on_wait)
-            recover(self.out_dir)
+            outdir.recover(self.out_dir)
             outdir.refuse_foreign(self.out_dir)
-        self._current = _existing_files(self.out_dir)
+        self._current = outdir.existing_files(self.out_dir)
         self.tree = outdir.tree_of(self.out_dir)
         self._manifest = outdir.trusted(read_json(self.manifest_path), self.out_dir, "files")
 
@@ -123,7 +122,7 @@ class Writer:
         new (nothing in out/ to compare with or keep: a first build). None otherwise."""
         if self.dry_run or self._current or self._carried is None or self._seen:
             return None
-        spare = _spare(self.out_dir)
+        spare = outdir.spare(self.out_dir)
         if spare.exists():
             shutil.rmtree(spare)  # files written straight in must never land on an old tree
         self._stage()
@@ -188,11 +187,11 @@ class Writer:
             self._stage()
             if self._recycled is not None:
                 self._prune_staging()
-            retired = _swap_in(self._staging, self.out_dir)  # renames keep each file's stat
+            retired = outdir.swap_in(self._staging, self.out_dir)  # renames keep each file's stat
             if retired is not None and self.manifest_path is not None:
                 # The retired tree is the one found in out/: the manifest describes it only if trusted.
                 write_json(_spare_manifest(self.manifest_path), {"tree": self.tree, "files": self._manifest})
-                os.replace(retired, _spare(self.out_dir))
+                os.replace(retired, outdir.spare(self.out_dir))
             elif retired is not None:
                 shutil.rmtree(retired)
         self.discard()
@@ -235,7 +234,7 @@ class Writer:
         """Start the staging folder: the spare tree when there is a trustworthy one, else a new one."""
         if self._carried is None:
             return
-        spare = _spare(self.out_dir)
+        spare = outdir.spare(self.out_dir)
         record = read_json(_spare_manifest(self.manifest_path)) if self.manifest_path else {}
         recycled = outdir.trusted(record, spare, "files")  # {} when another build replaced the spare
         if spare.is_dir() and recycled:
@@ -279,7 +278,7 @@ class Writer:
 
     def _prune_staging(self) -> None:
         """Remove from the recycled tree every file and folder the new build does not make."""
-        for path, file in _existing_files(self._staging).items():
+        for path, file in outdir.existing_files(self._staging).items():
             if path not in self._seen:
                 os.unlink(file)
         for folder, _, _ in sorted(os.walk(self._staging), key=lambda item: -len(item[0])):
@@ -351,16 +350,6 @@ def write_outputs(outputs, out_dir: Path, manifest_path: Path | None = None) -> 
         return writer.commit()
 
 
-def recover(out_dir: Path) -> None:
-    """Finish or undo what a killed build left behind."""
-    old = _old(out_dir)
-    if old.exists() and not out_dir.exists():
-        os.replace(old, out_dir)  # killed between the two renames of the fallback swap
-    for leftover in (old, _staging(out_dir)):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-
-
 def _parents(folder: str) -> list[str]:
     parts = folder.split("/") if folder else []
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
@@ -374,61 +363,5 @@ def _link(source: Path | str, target: Path) -> bool:
         return False  # no hard links here: the caller writes the bytes instead
 
 
-def _existing_files(out_dir: Path) -> dict[str, str]:
-    """Every file below the folder by its relative POSIX path (symbolic links count as files).
-    Plain strings, not Paths: thousands of files, walked on every build."""
-    found: dict[str, str] = {}
-    folders = [("", os.fspath(out_dir))] if out_dir.is_dir() else []
-    while folders:
-        prefix, folder = folders.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                relpath = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append((relpath + "/", entry.path))
-                else:
-                    found[relpath] = entry.path
-    return found
-
-
-def _staging(out_dir: Path) -> Path:
-    return out_dir.with_name(f".{out_dir.name}.staging")
-
-
-def _spare(out_dir: Path) -> Path:
-    return out_dir.with_name(f".{out_dir.name}.spare")
-
-
 def _spare_manifest(manifest_path: Path) -> Path:
     return manifest_path.with_name(f"{manifest_path.stem}.spare.json")
-
-
-def _old(out_dir: Path) -> Path:
-    return out_dir.with_name(f".{out_dir.name}.old")
-
-
-def _swap_in(staging: Path, out_dir: Path) -> Path | None:
-    """Put the staged tree in place; returns where the previous tree now is (None: there was none)."""
-    if not out_dir.exists():
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging, out_dir)
-        return None
-    if _exchange(staging, out_dir):
-        return staging  # now holds the previous build
-    old = _old(out_dir)
-    os.replace(out_dir, old)
-    os.replace(staging, out_dir)
-    return old
-
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two folders (Linux renameat2); False where the system cannot."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0

@@ -9,8 +9,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dateutil import parser as dateparser
-
 from ..errors import Diagnostic, SourceError
 from ..text import anchor_slug, has_controls, has_hangul, is_web_url, slugify, strip_controls
 from .model import Digest, Entry, Tag
@@ -76,9 +74,14 @@ def parse_date_line(text: str) -> dt.date | str:
     """The date a line names; else why it names none: '' when it is no date at all, or a message."""
     text = text.strip()
     korean = _KOREAN_DATE.fullmatch(text)
-    try:
-        if korean:
+    if korean:
+        try:
             return dt.date(*(int(korean[k]) for k in "ymd"))
+        except ValueError as error:
+            return f'impossible date "{text}": {error}'
+    from dateutil import parser as dateparser  # only here: most archives write Korean dates
+
+    try:
         # A date that reads the same with two different defaults is complete; one that reads the
         # same day-first and month-first is unambiguous. Year-first dates are always year-month-day.
         day_orders = (False,) if re.match(r"\d{4}\D", text) else (False, True)

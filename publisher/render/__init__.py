@@ -8,7 +8,9 @@
     issues.py       email issues: HTML (inline.py: premailer), plain text, the .eml, the send manifest
     assemble.py     `BuiltIssue`: the send manifest, and a personal copy cut from a built issue
     message.py      the MIME message of an issue, written directly
-    archive.py      the web pages: index, issues, tags
+    archive.py      the web pages: index, issues, tags, search, 404
+    discovery.py    what crawlers read: sitemap.xml, robots.txt
+    search.py       the documents the search index is made of (one per note)
     feeds.py        feeds planned over digests (feedmodel.py); feedwriters.py serialises them
     opml.py         the OPML list of tag feeds
     words.py        the site's words that code must produce: dates and titles

@@ -1,9 +1,11 @@
-"""The web archive: issue pages, the paginated index, tag pages, the tags page, static files.
+"""The web archive: issue pages, the paginated index, tag pages, the tags page, the search page,
+the 404 page, static files.
 
 Every page is rendered from a template under `templates/site/` that extends one base layout.
 Templates never build a path: they call `Links` (relative links from the page being rendered,
 so the site works from file:// and any static host) and read `Frame` (head data: canonical URL,
-feed autodiscovery), both computed here from `paths`.
+the page's own description and its share preview, feed autodiscovery), both computed here from
+`paths`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from .output import Group, Output, group_key
 from .templating import render
 
 STYLESHEET = "style.css"
+FAVICON = "favicon.svg"
+SEARCH_SCRIPT = "search.js"
 T = TypeVar("T")
 
 FEED_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -71,6 +75,18 @@ class Links:
     def stylesheet(self) -> str:
         return self.to(paths.static(STYLESHEET))
 
+    @property
+    def favicon(self) -> str:
+        return self.to(paths.static(FAVICON))
+
+    @property
+    def search(self) -> str:
+        return self.to(paths.SEARCH)
+
+    @property
+    def search_script(self) -> str:
+        return self.to(paths.static(SEARCH_SCRIPT))
+
 
 @dataclass(frozen=True)
 class Alternate:
@@ -83,11 +99,27 @@ class Alternate:
 
 @dataclass(frozen=True)
 class Frame:
-    """What the base layout needs besides the links: language, canonical URL, feeds to announce."""
+    """What the base layout needs besides the links: language, canonical URL, the page's description
+    and share preview (Open Graph, Twitter card), feeds to announce."""
 
     lang: str
-    canonical: str
+    canonical: str | None  # None: a page with no address of its own (404.html)
+    description: str
+    locale: str  # Open Graph's language_TERRITORY: `ko_KR`
+    kind: str  # og:type: `article` for an issue, `website` for the rest
     alternates: tuple[Alternate, ...]
+    base: str | None = None  # <base href>: 404.html is served at the missing page's address
+
+
+# Open Graph wants language_TERRITORY; a bare language tag gets its usual territory.
+_TERRITORIES = {"ko": "KR", "en": "US", "ja": "JP", "zh": "CN", "de": "DE", "fr": "FR", "es": "ES"}
+
+
+def og_locale(language: str) -> str:
+    """`ko` → `ko_KR`, `en-GB` → `en_GB`: the form og:locale wants."""
+    code, _, region = language.partition("-")
+    region = region.split("-")[0] if region else _TERRITORIES.get(code.lower(), "")
+    return f"{code.lower()}_{region.upper()}" if len(region) == 2 else code.lower()
 
 
 @dataclass(frozen=True)
@@ -129,6 +161,8 @@ def render_issue_page(digest: Digest, older: dt.date | None, newer: dt.date | No
             context,
             "site/issue.html",
             here,
+            description=words.issue_description(digest),
+            kind="article",
             digest=digest,
             title=words.issue_title(digest),
             older=older,
@@ -150,19 +184,30 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     the index pages, the tags page and the pages of its own tags only.
     """
     groups = []
+    description = context.config.site.description
     for here, pager, digests in paginate(catalog.digests, context.config.web.page_size, paths.home):
-        page = functools.partial(_page, context, "site/home.html", here, digests=digests, pager=pager)
+        page = functools.partial(
+            _page, context, "site/home.html", here, description=description, digests=digests, pager=pager
+        )
         key = group_key("home", here, repr(pager), *(keys[d.date] for d in digests))
         groups.append(_group(key, "site/home.html", page))
     tags = by_count(catalog.topics)
     tags_key = group_key("tags", repr([(s.topic, s.count) for s in tags]))
-    page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, tags=tags)
+    about_tags = words.tags_description(len(tags))
+    page = functools.partial(_page, context, "site/tags.html", paths.TAGS_INDEX, description=about_tags, tags=tags)
     groups.append(_group(tags_key, "site/tags.html", page))
     page = functools.partial(_subscribe_page, context, tags)
     groups.append(_group(group_key("subscribe", tags_key), "site/subscribe.html", page))
     if tags:  # nothing to mail, nothing to choose: no send/ files at all
         topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
         groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
+    notes = sum(len(digest.entries) for digest in catalog.digests)
+    page = functools.partial(
+        _page, context, "site/search.html", paths.SEARCH, description=words.search_description(notes), notes=notes
+    )
+    groups.append(_group(group_key("search-page", str(notes)), "site/search.html", page))
+    page = functools.partial(_not_found, context)
+    groups.append(_group(group_key("not-found"), "site/404.html", page))
     for summary in catalog.topics:
         key = group_key("tag", repr((summary.topic, summary.count)), *(keys[date] for date in summary.dates))
         make = functools.partial(_tag_pages, summary, catalog, context)
@@ -194,6 +239,7 @@ def _subscribe_page(context: Context, topics: list[TopicSummary]) -> Output:
         context,
         "site/subscribe.html",
         paths.SUBSCRIBE,
+        description=words.subscribe_description(len(topics)),
         topics=topics,
         subscribe_action=context.config.list.url("subscribe"),
         form_page=context.urls.public(paths.SUBSCRIBE),
@@ -214,12 +260,30 @@ def _tag_pages(summary: TopicSummary, catalog: Catalog, context: Context) -> lis
             notes=page_notes,
             pager=pager,
             title=words.tag_title(context.config.site.title, tag),
+            description=words.tag_description(context.config.site.title, tag, summary.count),
         )
         for here, pager, page_notes in paginate(notes, size, lambda number: paths.tag_page(tag, number))
     ]
 
 
-def _page(context: Context, template: str, here: str, *, feed_tag: Topic | None = None, **values: object) -> Output:
+def _not_found(context: Context) -> Output:
+    """404.html: GitHub Pages serves it at the address of any missing page, however deep, so its
+    links are relative to the site's root through `<base href>`, and it has no address of its own."""
+    description = words.not_found_description()
+    return _page(context, "site/404.html", paths.NOT_FOUND, description=description, canonical=False)
+
+
+def _page(
+    context: Context,
+    template: str,
+    here: str,
+    *,
+    description: str,
+    feed_tag: Topic | None = None,
+    kind: str = "website",
+    canonical: bool = True,
+    **values: object,
+) -> Output:
     """Render one page with what every page gets: site, frame, links and the date wording."""
     site = context.config.site
     scope = site.title if feed_tag is None else words.tag_title(site.title, feed_tag)
@@ -227,7 +291,15 @@ def _page(context: Context, template: str, here: str, *, feed_tag: Topic | None 
         Alternate(MEDIA_TYPES[fmt], f"{scope} ({FEED_LABELS[fmt]})", context.urls.public(paths.feed(fmt, feed_tag)))
         for fmt in paths.FEED_FORMATS
     )
-    frame = Frame(lang=site.language, canonical=context.urls.public(here), alternates=alternates)
+    frame = Frame(
+        lang=site.language,
+        canonical=context.urls.public(here) if canonical else None,
+        description=description,
+        locale=og_locale(site.language),
+        kind=kind,
+        alternates=alternates,
+        base=None if canonical else context.urls.root_path,
+    )
     html = render(
         context.theme,
         template,

@@ -105,10 +105,12 @@ def _item(digest: Digest, channel: Channel, context: Context, fragments: tuple[s
     issue = paths.issue_page(digest.date)
     chosen = [i for i, entry in enumerate(digest.entries) if tag is None or entry.has_tag(tag)]
     entries = [digest.entries[i] for i in chosen]
+    # A digest with a date and no notes (the reader warns) has no title to name: then the date.
+    title = words.notes_title([entry.title for entry in entries]) if entries else words.issue_title(digest)
     if tag is None:
-        item_id, title, url = _id(context, f"issue/{day}"), words.issue_title(digest), context.urls.public(issue)
+        item_id, url = _id(context, f"issue/{day}"), context.urls.public(issue)
     else:
-        item_id, title = _id(context, f"tag/{channel.at.slug}/{day}"), words.tag_issue_title(digest, tag)
+        item_id = _id(context, f"tag/{channel.at.slug}/{day}")
         url = context.urls.public(issue, entries[0].anchor)
     return Item(
         id=item_id,

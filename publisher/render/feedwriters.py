@@ -2,7 +2,9 @@
 
 feedgen traps handled here: entries are appended (it prepends by default), `updated` and RSS
 `lastBuildDate` come from the newest item (its default is now()), the generator names publisher,
-and RSS `<channel><link>` is the last link given (the home page).
+and RSS `<channel><link>` is the last link given (the home page), while Atom lists its links in the
+order given: there `alternate` (the site) comes first, as some parsers take the first link for the
+site. RSS items name their author with `dc:creator`: RSS's own `<author>` must be an address.
 """
 
 from __future__ import annotations
@@ -65,19 +67,26 @@ def _feedgen(
     fg.author(name=xml_safe(site.author))
     fg.generator("publisher", version=__version__)  # feedgen's default names feedgen and its URL
     fg.updated(_updated(items))  # also RSS lastBuildDate; feedgen's default for both is now()
-    fg.link(href=context.urls.public(document.relpath), rel="self", type=MEDIA_TYPES[document.fmt])
-    for rel, href in document.links:
-        fg.link(href=href, rel=rel)
-    fg.link(href=channel.home_url, rel="alternate", type="text/html")  # last: RSS <link> is the last one given
+    if document.fmt == "rss":
+        fg.load_extension("dc", atom=False, rss=True)  # the namespace of the items' dc:creator
+    alternate = {"href": channel.home_url, "rel": "alternate", "type": "text/html"}
+    links = [
+        {"href": context.urls.public(document.relpath), "rel": "self", "type": MEDIA_TYPES[document.fmt]},
+        *({"href": href, "rel": rel} for rel, href in document.links),
+    ]
+    # Atom writes links in this order; RSS <link> is the last one given: the site either way.
+    fg.link([alternate, *links] if document.fmt == "atom" else [*links, alternate])
     for item in items:
         if item.id not in entries:
-            entries[item.id] = _entry(item)
+            entries[item.id] = _entry(item, xml_safe(site.author))
         fg.add_entry(entries[item.id], order="append")  # feedgen prepends by default
     return fg
 
 
-def _entry(item: Item) -> FeedEntry:
+def _entry(item: Item, author: str) -> FeedEntry:
     entry = FeedEntry()
+    entry.load_extension("dc", atom=False, rss=True)  # Atom entries inherit the feed's <author>
+    entry.dc.dc_creator(author)
     entry.id(item.id)  # also the RSS guid, with isPermaLink="false"
     entry.title(item.title)
     entry.link(href=item.url, rel="alternate", type="text/html")

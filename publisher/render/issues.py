@@ -76,7 +76,6 @@ class TagView:
 @dataclass(frozen=True)
 class EntryView:
     index: int
-    id: str  # the HTML id inside the email, for the contents list
     title: str
     authors: str
     link: str | None
@@ -84,7 +83,8 @@ class EntryView:
     commentary_cut: bool
     abstract: tuple[str, ...]
     abstract_cut: bool
-    web_url: str  # the entry on the web page: where the full text is
+    web_url: str  # the entry on the web page: where the full text is, and where the contents list
+    # links: in-message anchors do nothing in most mail apps (Gmail and Outlook on phones, Yahoo, Samsung)
     tags: tuple[TagView, ...]
 
 
@@ -178,7 +178,6 @@ def _entry_view(
     abstract, abstract_cut = shorten(entry.abstract, trim.abstract)
     return EntryView(
         index=index,
-        id=f"note-{index + 1}",
         title=entry.title,
         authors=", ".join(entry.authors),
         link=entry.link,
@@ -283,7 +282,6 @@ def _values(
         "entries": entries,
         "tags": tags,
         "hidden": hidden,  # notes left out of the email (the last ones): a line links them on the web page
-        "same_page": paths.same_page,
     }
 
 

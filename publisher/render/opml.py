@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
 from ..digests.catalog import Catalog
 from ..text import xml_safe
 from . import paths, words
@@ -16,6 +14,8 @@ OPML_DOCS = "http://opml.org/spec2.opml"
 def render_opml(catalog: Catalog, context: Context) -> Output:
     """No dateCreated: the file must not change unless the tags do."""
     site_title = xml_safe(context.config.site.title)
+    import xml.etree.ElementTree as ET  # only when the OPML is made, not on every build
+
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = words.tags_opml_title(site_title)

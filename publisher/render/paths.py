@@ -21,8 +21,13 @@ _FEED_FILES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
 
 HOME = "index.html"
 TAGS_INDEX = "tags/index.html"
+SEARCH = "search/index.html"
+NOT_FOUND = "404.html"  # GitHub Pages serves it for any missing page, at that page's address
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
 OPML = "tags.opml"
 STATIC = "static"
+SEARCH_BUNDLE = "pagefind"  # the search index, written by Pagefind (build/search.py)
 MARKER = ".publisher-out"  # tells the writer that a folder is ours to replace
 
 
@@ -89,6 +94,11 @@ def same_page(fragment: str) -> str:
 @dataclass(frozen=True)
 class Urls:
     base: str  # absolute, ends with '/'
+
+    @property
+    def root_path(self) -> str:
+        """The base URL's path (`/publisher/`): what a page served at any address links from."""
+        return urlsplit(self.base).path or "/"
 
     def public(self, path: str, fragment: str | None = None) -> str:
         """The absolute URL of an output: what feeds and emails link to."""

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from ..config import default_theme_dir
 from ..errors import ConfigError, Diagnostic
-from ..text import split_links
+from ..text import has_hangul, split_links
 
 if TYPE_CHECKING:
     import jinja2
@@ -103,6 +103,15 @@ def plain_links(line: str) -> str:
     return "".join(out)
 
 
+def lang_of(text: str) -> str:
+    """The language tag of a piece of a note: `ko` when it has Hangul, else `en` (the papers' titles,
+    authors and abstracts are English). Pages, emails and feed HTML put it on every element that
+    holds such text, `lang="{{ entry.title | lang_of }}"`, so a screen reader reads English titles
+    with English rules on a Korean page (WCAG 3.1.2). An attribute value, not a whole attribute:
+    premailer inlines the email template with its jinja2 tags in place, and parses it as HTML."""
+    return "ko" if has_hangul(text) else "en"
+
+
 @functools.lru_cache(maxsize=8)
 def environment(theme: Theme) -> jinja2.Environment:
     """Strict and escaped: a missing variable is an error, HTML and XML output is autoescaped."""
@@ -121,6 +130,7 @@ def environment(theme: Theme) -> jinja2.Environment:
     )
     env.filters["linkify"] = linkify
     env.filters["plain_links"] = plain_links
+    env.filters["lang_of"] = lang_of
     return env
 
 

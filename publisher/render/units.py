@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..digests.catalog import Catalog
 from ..digests.model import Digest
-from . import archive, feeds, paths
+from . import archive, discovery, feeds, paths
 from .context import Context
 from .output import Group, Output, group_key
 
@@ -98,8 +98,13 @@ def content_key(digest: Digest) -> str:
 
 
 def aggregate_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str]) -> list[Group]:
-    """Feeds, OPML, index, tag and tags pages and static files, in groups keyed by what they show."""
-    return [*feeds.feed_groups(catalog, context, keys), *archive.site_groups(catalog, context, keys)]
+    """Feeds, OPML, index, tag, tags, search and 404 pages, the sitemap, robots.txt and static files,
+    in groups keyed by what they show. (The search index is the build's: build/search.py.)"""
+    return [
+        *feeds.feed_groups(catalog, context, keys),
+        *archive.site_groups(catalog, context, keys),
+        *discovery.discovery_groups(catalog, context),
+    ]
 
 
 def render_all(catalog: Catalog, context: Context) -> Iterator[Output]:

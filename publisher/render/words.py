@@ -17,13 +17,50 @@ def issue_title(digest: Digest) -> str:
     return f"{long_date(digest.date)} · 논문 노트 {len(digest.entries)}편"
 
 
+def notes_title(titles: tuple[str, ...] | list[str]) -> str:
+    """A feed item's title, which a reader's list shows alone: the first note's title, and how many
+    more, `Rule Based Rewards for Language Model Safety 외 2편`."""
+    first = " ".join(titles[0].split())
+    return first if len(titles) == 1 else f"{first} 외 {len(titles) - 1}편"
+
+
 def tag_title(site_title: str, tag: Tag) -> str:
     return f"{site_title} · #{tag.name}"
 
 
-def tag_issue_title(digest: Digest, tag: Tag) -> str:
-    """A digest's item in a tag feed, which holds only that tag's notes: `2024년 7월 25일 · #math 노트 2편`."""
-    return f"{long_date(digest.date)} · #{tag.name} 노트 {len(digest.entries_with(tag))}편"
+DESCRIPTION_MAX = 200  # what share previews and search engines show, about
+
+
+def issue_description(digest: Digest) -> str:
+    """An issue page's own description: its date and its notes' titles, cut at a title."""
+    text = f"{long_date(digest.date)} · 논문 노트 {len(digest.entries)}편"
+    for i, entry in enumerate(digest.entries):
+        title = " ".join(entry.title.split())
+        more = f" 외 {len(digest.entries) - i}편"
+        if len(text) + len(title) + 3 + len(more) > DESCRIPTION_MAX and i > 0:
+            return text + more
+        text += (": " if i == 0 else " · ") + title
+    return text
+
+
+def tag_description(site_title: str, tag: Tag, count: int) -> str:
+    return f"{site_title}: #{tag.name} 태그가 붙은 노트 {count}편"
+
+
+def tags_description(count: int) -> str:
+    return f"태그 {count}개와 노트 수, 태그마다의 RSS·Atom·JSON 피드: 관심 있는 주제만 구독하는 방법"
+
+
+def subscribe_description(topics: int) -> str:
+    return f"새 노트를 메일이나 피드로 받아 보기: 모든 노트, 또는 주제 {topics}개 중 고른 것만"
+
+
+def search_description(notes: int) -> str:
+    return f"논문 노트 {notes}편의 제목, 저자, 노트, 초록, 태그에서 찾기"
+
+
+def not_found_description() -> str:
+    return "찾으시는 페이지가 없습니다. 전체 목록, 태그, 검색에서 찾아보세요."
 
 
 def tag_feed_description(tag: Tag) -> str:
