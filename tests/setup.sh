@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   chromium    # the browser tests (Playwright drives it; it never downloads a browser of its own)
   fonts-nanum # Korean text in the browser tests' screenshots
   shellcheck  # actionlint checks the workflow's `run:` scripts with it, as on GitHub's runners
+  dovecot-imapd # the IMAP server the bounce tests start on 127.0.0.1 (tests/imap_server.py)
 )
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'

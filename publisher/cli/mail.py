@@ -130,7 +130,8 @@ def unsubscribe(config: Config, database: Path | None, email: str) -> None:
 @click.command()
 @common_options
 @database_option
-@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE")
+@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", required=False)
+@click.option("--new", "new", is_flag=True, help="Send every built issue not yet sent since [list] send_from (CI).")
 @click.option("--smtp-host", help="SMTP server. Overrides smtp.host.")
 @click.option("--smtp-port", type=click.IntRange(1, 65535), help="Overrides smtp.port.")
 @click.option("--smtp-security", type=click.Choice(["starttls", "ssl", "plain"]), help="Overrides smtp.security.")
@@ -152,19 +153,22 @@ def unsubscribe(config: Config, database: Path | None, email: str) -> None:
     metavar="FOLDER",
     help="Write each personal message to FOLDER as .eml; connect to nothing, record nothing.",
 )
-def send(config: Config, database: Path | None, date: Any, **given: Any) -> None:
+def send(config: Config, database: Path | None, date: Any, new: bool, **given: Any) -> None:
     """Mail the built email issue of DATE (YYYY-MM-DD) to every subscriber, once.
 
     Each subscriber gets their own copy: only the notes with their tags (none at all when the issue
     has none of them), their own unsubscribe link, signed with $PUBLISHER_SECRET. Every message is
     recorded in the database before and after it is sent, so running the command again, after a
     failure or an interruption, sends only what was not sent. Exits 1 when anything failed.
-    """
-    import contextlib
-    import os
-    import signal
 
-    from ..mailing.send import PASSWORD_ENV, SECRET_ENV, SendOptions, send_issue, summary_lines
+    --new (instead of DATE) sends every built issue from [list] send_from on that no send has
+    finished yet, oldest first: what CI runs after deploying. Running it again sends nothing twice.
+    """
+    if (date is None) == (not new):
+        raise click.UsageError("give a DATE (YYYY-MM-DD) or --new, not both")
+    import os
+
+    from ..mailing.send import PASSWORD_ENV, SendOptions
     from ..mailing.transport import SmtpSettings
 
     smtp = config.smtp
@@ -185,7 +189,35 @@ def send(config: Config, database: Path | None, date: Any, **given: Any) -> None
         backoff=given["backoff"] or smtp.backoff,
         retry_pending=given["retry_pending"],
         dry_run=given["dry_run"],
+        return_path=config.bounces.return_path,
     )
+    database = database or config.paths.database
+    if new:
+        from ..mailing.backlog import new_issues
+
+        days = new_issues(config.paths.out, database, config.list.send_from)
+        if not days:
+            click.echo(f"no new issue to send (none built since {config.list.send_from} that a send has not finished)")
+    else:
+        days = [date.date()]
+    failed = False
+    for day in days:
+        summary = _send_one(config, database, day, settings, options)
+        failed = failed or not summary.ok
+        if summary.interrupted:
+            break
+    if failed:
+        sys.exit(1)
+
+
+def _send_one(config: Config, database: Path, day: Any, settings: Any, options: Any) -> Any:
+    """Send one issue with a progress bar on a terminal; print its summary."""
+    import contextlib
+    import os
+    import signal
+
+    from ..mailing.send import SECRET_ENV, send_issue, summary_lines
+
     with contextlib.ExitStack() as stack:
         bar: Any = None
         # SIGTERM (a service manager, a CI timeout) stops as gently as Ctrl-C: messages under way finish.
@@ -195,12 +227,12 @@ def send(config: Config, database: Path | None, date: Any, **given: Any) -> None
         def on_plan(total: int) -> None:
             nonlocal bar
             if total and sys.stdout.isatty():
-                bar = stack.enter_context(click.progressbar(length=total, label=f"sending {date.date()}"))
+                bar = stack.enter_context(click.progressbar(length=total, label=f"sending {day}"))
 
         summary = send_issue(
-            date.date(),
+            day,
             out=config.paths.out,
-            database=database or config.paths.database,
+            database=database,
             secret=os.environ.get(SECRET_ENV),
             smtp=settings,
             options=options,
@@ -212,8 +244,7 @@ def send(config: Config, database: Path | None, date: Any, **given: Any) -> None
         click.echo(line)
     for line in problems:
         click.echo(line, err=True)
-    if not summary.ok:
-        sys.exit(1)
+    return summary
 
 
 @click.command()
@@ -264,4 +295,49 @@ def listen(config: Config, database: Path | None, host: str, port: int, threads:
         server.close()
 
 
-COMMANDS = (subscribers, unsubscribe, send, listen)
+@click.command()
+@common_options
+@database_option
+@click.option("--dry-run", is_flag=True, help="Print the decisions; record nothing, move nothing.")
+def bounces(config: Config, database: Path | None, dry_run: bool) -> None:
+    """Read bounces and complaints from the IMAP mailbox and suppress the addresses they condemn.
+
+    Reads every message in [bounces] folder (password: $PUBLISHER_IMAP_PASSWORD): delivery status
+    notifications (RFC 3464) and complaints (ARF, RFC 5965). A hard bounce (5.1.x) or a complaint
+    suppresses the address at once; soft bounces when soft_limit of its last soft_window sends
+    bounced. Each decision is recorded with the report it came from, and the report moves to
+    [bounces] processed_folder, so running it again counts nothing twice.
+    """
+    import os
+
+    from ..mailing.bounces import Rules, process, run_lines
+    from ..mailing.imap import PASSWORD_ENV, ImapSettings, Mailbox
+    from ..mailing.ledger import Ledger
+    from ..mailing.send import SECRET_ENV, require_secret
+    from ..mailing.subscribers import Store
+
+    settings = config.bounces
+    # The secret checks the VERP tags `send` made with it; without a return path only Message-IDs trace.
+    secret = require_secret(os.environ.get(SECRET_ENV)) if settings.return_path else os.environ.get(SECRET_ENV, "")
+    database = database or config.paths.database
+    if not database.is_file():
+        raise PublisherError(f"{database}: no subscriber database here: nothing to suppress")
+    imap = ImapSettings(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        security=settings.imap_security,
+        user=settings.imap_user,
+        password=os.environ.get(PASSWORD_ENV, ""),
+        folder=settings.folder,
+        processed_folder=settings.processed_folder,
+    )
+    rules = Rules(settings.return_path, settings.soft_limit, settings.soft_window)
+    with Mailbox(imap) as mailbox, Store(database) as store, Ledger(database) as ledger:
+        run = process(mailbox, store, ledger, secret, rules, dry_run=dry_run)
+    for line in run_lines(run, settings.folder, settings.processed_folder, dry_run):
+        click.echo(line)
+    for line in run.left:
+        click.echo(f"left in {settings.folder}: {line}", err=True)
+
+
+COMMANDS = (subscribers, unsubscribe, send, bounces, listen)

@@ -73,3 +73,13 @@ class Ledger(Database):
                 " state = excluded.state, reply = excluded.reply, updated = excluded.updated",
                 (issue, key, address, state, reply, stamp, stamp),
             )
+
+    def finish_issue(self, issue: str) -> None:
+        """Record that a send of `issue` went through its whole list: `send --new` leaves it alone."""
+        with transaction(self.connection):
+            self.connection.execute(
+                "INSERT INTO finished (issue, at) VALUES (?, ?) ON CONFLICT (issue) DO NOTHING", (issue, now())
+            )
+
+    def finished_issues(self) -> set[str]:
+        return {issue for (issue,) in self.connection.execute("SELECT issue FROM finished")}

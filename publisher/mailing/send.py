@@ -18,7 +18,6 @@ stops; the rest is left for the next run.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import queue
 import threading
 import time
@@ -30,7 +29,7 @@ from typing import Literal
 from ..errors import Diagnostic, SendError, shown_path
 from ..render import assemble, message, paths
 from ..render.assemble import BuiltIssue
-from . import tokens
+from . import tokens, tracing
 from .ledger import Ledger, Record
 from .subscribers import Store, Subscriber
 from .transport import (
@@ -62,6 +61,7 @@ class SendOptions:
     backoff: float = 2.0  # seconds before the first retry; doubles each time
     retry_pending: bool = False  # resend rows a crashed run left pending (they may have arrived)
     dry_run: Path | None = None  # write .eml files into this folder instead of sending
+    return_path: str = ""  # bounces.return_path: each copy's envelope sender is made from it (VERP)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def followed_topics(issue: BuiltIssue, subscriber: Subscriber) -> tuple[str, ...
 
 def personal_message_id(issue: BuiltIssue, subscriber: Subscriber) -> str:
     """Derived from (issue, subscriber): a resent copy carries the same id, so clients can drop it."""
-    who = hashlib.sha256(subscriber.key.encode("utf-8")).hexdigest()[:20]
+    who = tracing.message_tag(subscriber.key)  # bounces and complaints are traced back by it
     domain = issue.envelope.from_address.rpartition("@")[2]
     return message.message_id(f"issue-{issue.date.isoformat()}.{who}", domain)
 
@@ -251,6 +251,8 @@ def _deliver(run: _Run, job: Job, transport: Transport, ledger: Ledger | None) -
             ledger.finish(day, key, address, "failed", f"cannot make the message: {error}")
         return Outcome(address, "failed", f"cannot make the message: {error}")
     sender = issue.envelope.from_address
+    if options.return_path:  # bounces come back to an address naming this (issue, subscriber)
+        sender = tracing.return_path(options.return_path, run.secret, day, key)
     for attempt in range(1, options.retries + 2):
         run.limiter.wait(run.stop)
         if attempt == 1 and run.stop.is_set():
@@ -327,7 +329,11 @@ def send_issue(
         except queue.Empty:
             break
     ordered = sorted(decided + outcomes, key=lambda o: o.address.casefold())
-    return Summary(date, tuple(ordered), interrupted)
+    summary = Summary(date, tuple(ordered), interrupted)
+    if options.dry_run is None and not interrupted and not summary.having("not attempted"):
+        with Ledger(database) as ledger:  # everyone had their attempt: `send --new` leaves this issue
+            ledger.finish_issue(date.isoformat())
+    return summary
 
 
 def _collect(run: _Run, total: int, on_outcome: Callable[[Outcome], None] | None) -> tuple[list[Outcome], bool]:

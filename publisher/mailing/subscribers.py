@@ -25,7 +25,7 @@ from email_validator import EmailNotValidError, validate_email
 from ..errors import Diagnostic, SendError, shown_path
 from ..text import is_mail_address, topic_key
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscribers (
@@ -80,8 +80,29 @@ CREATE TABLE IF NOT EXISTS throttle (   -- recent sign-up attempts, for the rate
 );
 CREATE INDEX IF NOT EXISTS throttle_who ON throttle (scope, who, at);
 """
-# From schema 1 (before the list endpoint): one more column and the endpoint's tables.
-_UPGRADE_FROM_1 = "ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;" + _LIST_SCHEMA
+# Schema 3: what `publisher bounces` decided, and which issues a send went through (`send --new`).
+_BOUNCE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bounces (    -- one decision per (report, subscriber), with the report it came from
+    report   TEXT NOT NULL,             -- the Message-ID of the bounce or complaint
+    key      TEXT NOT NULL,
+    issue    TEXT NOT NULL,             -- the send it was about, YYYY-MM-DD; '' when it could not be traced
+    kind     TEXT NOT NULL,             -- hard | soft | complaint | delayed
+    status   TEXT NOT NULL,             -- the DSN Status (5.1.1) or the feedback type (abuse)
+    detail   TEXT NOT NULL,             -- the server's diagnostic, or the reason for the decision
+    decision TEXT NOT NULL,             -- suppressed | counted | ignored
+    at       TEXT NOT NULL,
+    PRIMARY KEY (report, key)
+);
+CREATE TABLE IF NOT EXISTS finished (   -- issues a send went through to the end: `send --new` leaves them
+    issue TEXT PRIMARY KEY,
+    at    TEXT NOT NULL
+);
+"""
+# Upgrades in place: from schema 1 (before the list endpoint), one more column and the endpoint's tables.
+_UPGRADES = {
+    1: "ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;" + _LIST_SCHEMA + _BOUNCE_SCHEMA,
+    2: _BOUNCE_SCHEMA,
+}
 
 
 def now() -> str:
@@ -103,10 +124,10 @@ def open_database(path: Path) -> sqlite3.Connection:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             # One script, one transaction; IF NOT EXISTS because another process may have won the race.
-            script = f"{_SCHEMA} {_LIST_SCHEMA}"
+            script = f"{_SCHEMA} {_LIST_SCHEMA} {_BOUNCE_SCHEMA}"
             connection.executescript(f"BEGIN IMMEDIATE; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-        elif version == 1:
-            _upgrade(connection)
+        elif version in _UPGRADES:
+            _upgrade(connection, version)
         elif version > SCHEMA_VERSION:
             raise SendError(Diagnostic(shown, None, f"made by a newer publisher (schema {version}); upgrade publisher"))
     except sqlite3.DatabaseError as error:
@@ -114,10 +135,11 @@ def open_database(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _upgrade(connection: sqlite3.Connection) -> None:
-    """Schema 1 → 2 in one transaction; another process that upgraded first is no error."""
+def _upgrade(connection: sqlite3.Connection, version: int) -> None:
+    """An older schema → this one in one transaction; another process that upgraded first is no error."""
     try:
-        connection.executescript(f"BEGIN IMMEDIATE; {_UPGRADE_FROM_1} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        script = _UPGRADES[version]
+        connection.executescript(f"BEGIN IMMEDIATE; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
     except sqlite3.OperationalError:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
@@ -203,6 +225,19 @@ class ImportReport:
     skipped: tuple[Diagnostic, ...] = field(default=())  # bad rows left out with --skip-invalid
 
 
+@dataclass(frozen=True)
+class BounceRecord:
+    """What `publisher bounces` decided about one subscriber from one report."""
+
+    report: str  # the Message-ID of the bounce or complaint it came from
+    key: str  # the subscriber's case-folded address
+    issue: str  # the send it was about (YYYY-MM-DD); '' when it could not be traced
+    kind: str  # hard | soft | complaint | delayed
+    status: str  # the DSN Status (5.1.1), or the feedback type (abuse)
+    detail: str  # the server's diagnostic, or why
+    decision: str  # suppressed | counted | ignored
+
+
 class Store(Database):
     """Subscribers and the suppression list, over one connection."""
 
@@ -255,6 +290,48 @@ class Store(Database):
                 else:
                     counts[self._upsert(subscriber)] += 1
         return ImportReport(**counts, skipped=tuple(skipped))
+
+    def record_bounce(self, bounce: BounceRecord) -> bool:
+        """Record one decision of `publisher bounces` (and suppress the address when it says so), in one
+        transaction; False when this report was already recorded for this subscriber (nothing changes)."""
+        with transaction(self.connection):
+            cursor = self.connection.execute(
+                "INSERT INTO bounces (report, key, issue, kind, status, detail, decision, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report, key) DO NOTHING",
+                (
+                    bounce.report,
+                    bounce.key,
+                    bounce.issue,
+                    bounce.kind,
+                    bounce.status,
+                    bounce.detail,
+                    bounce.decision,
+                    now(),
+                ),
+            )
+            if cursor.rowcount and bounce.decision == "suppressed":
+                reason = f"{bounce.kind} {bounce.status} (report {bounce.report})"
+                self.connection.execute(
+                    "INSERT INTO suppressed (key, reason, at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                    (bounce.key, reason, now()),
+                )
+        return cursor.rowcount > 0
+
+    def soft_bounces(self, key: str, window: int, issue: str) -> int:
+        """Of the last `window` issues sent to `key`, how many soft-bounced, counting `issue` as one."""
+        query = (
+            "SELECT COUNT(*) FROM (SELECT issue FROM ledger WHERE key = ? AND state = 'sent'"
+            " ORDER BY issue DESC LIMIT ?) AS recent"
+            " WHERE recent.issue = ? OR recent.issue IN (SELECT issue FROM bounces WHERE key = ? AND kind = 'soft')"
+        )
+        return self.connection.execute(query, (key, window, issue, key)).fetchone()[0]
+
+    def bounces(self) -> list[BounceRecord]:
+        """Every decision recorded, oldest first."""
+        rows = self.connection.execute(
+            "SELECT report, key, issue, kind, status, detail, decision FROM bounces ORDER BY at, report, key"
+        )
+        return [BounceRecord(*row) for row in rows]
 
     def _upsert(self, subscriber: Subscriber) -> str:
         tags = " ".join(subscriber.tags)
