@@ -15,6 +15,6 @@
 
 It reads what the build wrote (`out/email/DATE.html`, `out/send/DATE.json`) through
 `render.paths`, `render.assemble` and `render.message`; it never renders.
-The command line uses `subscribers.Store`, `send.send_issue`, `transport.SmtpSettings` and
-`endpoint.create_app`.
+The command line uses `subscribers.Store`, `send.send_issue`, `backlog.new_issues`,
+`transport.SmtpSettings`, `bounces.process` over an `imap.Mailbox`, and `endpoint.create_app`.
 """

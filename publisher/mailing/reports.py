@@ -96,7 +96,9 @@ def _dsn_findings(message: Message) -> list[Finding]:
         if part.get_content_type() != "message/delivery-status" or not part.is_multipart():
             continue
         blocks = part.get_payload()
-        for block in blocks[1:]:  # the first block is per message, the rest one per recipient
+        for block in blocks:  # the per-message block first, then one per recipient (those have an Action)
+            if block.get("Action") is None:
+                continue
             recipient = _address(block.get("Original-Recipient", "")) or _address(block.get("Final-Recipient", ""))
             diagnostic = _text(block.get("Diagnostic-Code", ""))
             status = status_of(block.get("Status", "")) or status_of(diagnostic)
