@@ -128,6 +128,20 @@ def _retries(value: int) -> int:
     return value
 
 
+def _security_imap(value: str) -> str:
+    if value not in ("ssl", "starttls", "plain"):
+        raise ValueError('must be "ssl" (port 993), "starttls" or "plain"')
+    return value
+
+
+def _return_path(value: str) -> str:
+    if value and (not is_mail_address(value) or "+" in value.partition("@")[0]):
+        raise ValueError(
+            "must be an e-mail address without a '+' (send adds +<issue>-<tag> to it), e.g. bounces@example.com"
+        )
+    return value
+
+
 def _seconds(value: float) -> float:
     if not 0 < value <= 3600:
         raise ValueError("must be a number of seconds above 0 and at most 3600")
@@ -200,6 +214,8 @@ class MailingList:
     trusted_proxies: int = field(default=0, metadata=check(_count))  # reverse proxies that set X-Forwarded-For
     # A PostgreSQL store shared by several machines (postgresql://…); empty: the SQLite file paths.database.
     database: str = field(default="", metadata=check(_database_url))
+    # `send --new` sends no issue older than this (None: `--new` refuses, so a first run never mails the archive)
+    send_from: dt.date | None = None
 
     def url(self, route: str) -> str:
         """The public URL of one of the endpoint's routes ("" when there is no endpoint)."""
@@ -217,6 +233,21 @@ class Smtp:
     retries: int = field(default=4, metadata=check(_retries))  # further attempts after a temporary failure
     backoff: float = field(default=2.0, metadata=check(_seconds))  # first wait before a retry; doubles
     timeout: float = field(default=30.0, metadata=check(_seconds))  # for each SMTP command
+
+
+@dataclass(frozen=True)
+class Bounces:
+    """Where bounces come back (VERP return path) and the IMAP mailbox `publisher bounces` reads."""
+
+    return_path: str = field(default="", metadata=check(_return_path))  # empty: bounces go to email.from_address
+    imap_host: str = ""
+    imap_port: int = field(default=993, metadata=check(_port))
+    imap_security: str = field(default="ssl", metadata=check(_security_imap))
+    imap_user: str = ""  # the password comes from the environment variable PUBLISHER_IMAP_PASSWORD
+    folder: str = "INBOX"  # where bounces and complaints arrive
+    processed_folder: str = "Processed"  # where read reports go, so a re-run never counts one twice
+    soft_limit: int = field(default=3, metadata=check(_positive))  # soft bounces that suppress an address …
+    soft_window: int = field(default=5, metadata=check(_positive))  # … within its last this many sends
 
 
 @dataclass(frozen=True)
@@ -243,6 +274,7 @@ class Config:
     email: Email = Email()
     list: MailingList = MailingList()
     smtp: Smtp = Smtp()
+    bounces: Bounces = Bounces()
     topics: Topics = Topics()
     source: str = "(defaults)"  # the file it came from, for messages
 
@@ -380,6 +412,14 @@ def _coerce(value: Any, hint: Any, root: Path) -> Any:
         return root / value if root != Path(".") else Path(value)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint == dt.date | None:  # a TOML date (2024-07-25) or the same as a string; "" for none
+        if isinstance(value, str) and not value:
+            return None
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return dt.date.fromisoformat(value)
+        if type(value) is dt.date:
+            return value
+        raise ValueError(f"must be a date such as 2024-07-25, not {value!r}")
     expected = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
     if type(value) is not hint:
         raise TypeError(f"must be {expected.get(hint, hint)}, not {type(value).__name__} {value!r}")

@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
   postgresql  # the store's second engine: the tests start a temporary cluster of their own (initdb)
   default-jre-headless # Java, for the Nu HTML Checker (vnu.jar, from tests/package.json)
   npm         # installs tests/package.json: vnu-jar and axe-core
+  dovecot-imapd # the IMAP server the bounce tests start on 127.0.0.1 (tests/imap_server.py)
 )
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'

@@ -12,6 +12,7 @@ import pytest
 
 from publisher.mailing.database import database_errors
 from publisher.mailing.ledger import Claim, Ledger, Run
+from publisher.mailing.schema import SCHEMA_VERSION
 
 DAY = "2024-07-25"
 ANN = ("ann@example.com", "Ann@example.com")
@@ -133,7 +134,7 @@ def test_a_schema_1_database_is_upgraded_and_its_pending_rows_stay_pending(tmp_p
             ("a@x.org", "sending", False),
             ("b@x.org", "sent", False),
         ]
-        assert ledger.connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert ledger.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_threads_and_processes_claiming_the_same_rows_each_get_each_row_once(store_target: Path | str):

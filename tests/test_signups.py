@@ -38,7 +38,7 @@ def test_a_schema_1_database_is_upgraded_in_place(tmp_path: Path):
         assert store.subscribers() == [Subscriber("ann@example.com", "Ann", ("math",))]
         assert signups.request(store, "bob@example.com", signups.Consent((), "", ""), LATER) == "new"
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_sign_up_confirm_pause_leave_and_undo(store_target: Path | str):

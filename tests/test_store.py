@@ -13,7 +13,7 @@ from publisher.mailing import signups
 from publisher.mailing.database import choose, connect, parse_target, shown
 from publisher.mailing.ledger import Ledger
 from publisher.mailing.schema import SCHEMA_VERSION, upgrade
-from publisher.mailing.subscribers import FORGOTTEN, Store, Subscriber, hashed_key
+from publisher.mailing.subscribers import FORGOTTEN, BounceRecord, Store, Subscriber, hashed_key
 
 from .conftest import ROOT, query, run_cli
 
@@ -173,12 +173,17 @@ def test_forget_erases_a_person_and_a_later_import_cannot_mail_them(store_target
             "INSERT INTO ledger (issue, key, address, state, reply, attempts, created, updated)"
             " VALUES ('2024-07-25', 'fay@example.com', 'fay@example.com', 'sent', '250', 1, 't', 't')"
         )
+        # What `publisher bounces` decided about her: the server's diagnostic names her too.
+        detail = "452 4.2.2 <fay@example.com>: Mailbox full"
+        bounce = BounceRecord("<dsn-1@mx.example>", "fay@example.com", "2024-07-25", "soft", "4.2.2", detail, "counted")
+        assert store.record_bounce(bounce)
     result = cli("subscribers", "forget", "Fay@Example.com", db=store_target)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "Fay@example.com: forgotten (1 subscribers, 1 consents, 1 ledger); a hash of it stays on the suppression list\n"
+        "Fay@example.com: forgotten (1 subscribers, 1 consents, 1 ledger, 1 bounces);"
+        " a hash of it stays on the suppression list\n"
     )
-    tables = ("subscribers", "pending", "consents", "ledger", "suppressed")
+    tables = ("subscribers", "pending", "consents", "ledger", "bounces", "suppressed")
     everything = repr([query(store_target, f"SELECT * FROM {table}") for table in tables])
     assert "fay" not in everything.replace(hashed_key("fay@example.com"), "").lower()
     assert query(store_target, "SELECT key, reason FROM suppressed") == [(hashed_key("fay@example.com"), FORGOTTEN)]

@@ -89,3 +89,53 @@ def test_the_cache_is_the_configured_cache_folder_keyed_on_every_input():
     assert key.startswith("key: ")
     for source in SOURCES:
         assert f"'{source}'" in key
+
+
+SEND_SECRETS = ("PUBLISHER_DATABASE_URL", "PUBLISHER_SMTP_PASSWORD", "PUBLISHER_SECRET")
+
+
+def send_step() -> list[str]:
+    """The lines of the step that mails new issues, as written."""
+    lines = TEXT.splitlines()
+    start = lines.index("      - name: Send new issues to the subscribers")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("      - ")), len(lines))
+    return lines[start:end]
+
+
+def test_it_mails_new_issues_after_deploying_with_the_secrets_from_the_repository():
+    step = [line.strip() for line in send_step()]
+    assert LINES.index("uses: actions/deploy-pages@v4") < LINES.index("- name: Send new issues to the subscribers")
+    # after a deployment that worked, even when the hub refused the ping before it
+    assert "if: ${{ !cancelled() && steps.deployment.outcome == 'success' }}" in step
+    for name in SEND_SECRETS:
+        assert f"{name}: ${{{{ secrets.{name} }}}}" in step
+    assert step[-1] == "publisher send --new"
+
+
+def run_send_script(tmp_path: Path, secrets: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Run the step's script with bash, as the runner would, with a stand-in `publisher` that records its arguments."""
+    lines = send_step()
+    script = "\n".join(line[10:] for line in lines[lines.index("        run: |") + 1 :])
+    calls = tmp_path / "calls"
+    stub = tmp_path / "bin" / "publisher"
+    stub.parent.mkdir()
+    stub.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    stub.chmod(0o755)
+    environment = {"PATH": f"{stub.parent}:/usr/bin:/bin", **secrets}
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], env=environment, capture_output=True, text=True, check=False, timeout=30
+    )
+    return result, calls.read_text() if calls.exists() else ""
+
+
+def test_without_the_secrets_the_step_sends_nothing_and_says_so(tmp_path: Path):
+    result, calls = run_send_script(tmp_path, {"PUBLISHER_SECRET": "s3cret"})
+    assert result.returncode == 0
+    assert result.stdout.startswith("::notice title=No mail sent::")
+    assert "PUBLISHER_DATABASE_URL PUBLISHER_SMTP_PASSWORD" in result.stdout and "s3cret" not in result.stdout
+    assert calls == ""
+
+
+def test_with_the_secrets_the_step_runs_send_new(tmp_path: Path):
+    result, calls = run_send_script(tmp_path, dict.fromkeys(SEND_SECRETS, "set"))
+    assert (result.returncode, result.stdout, calls) == (0, "", "send --new\n")

@@ -179,7 +179,8 @@ def unsubscribe(config: Config, database: Any, email: str) -> None:
 @click.command()
 @common_options
 @database_option
-@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE")
+@click.argument("date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE", required=False)
+@click.option("--new", "new", is_flag=True, help="Send every built issue not yet sent since [list] send_from (CI).")
 @click.option("--smtp-host", help="SMTP server. Overrides smtp.host.")
 @click.option("--smtp-port", type=click.IntRange(1, 65535), help="Overrides smtp.port.")
 @click.option("--smtp-security", type=click.Choice(["starttls", "ssl", "plain"]), help="Overrides smtp.security.")
@@ -201,7 +202,7 @@ def unsubscribe(config: Config, database: Any, email: str) -> None:
     metavar="FOLDER",
     help="Write each personal message to FOLDER as .eml; connect to nothing, record nothing.",
 )
-def send(config: Config, database: Any, date: Any, **given: Any) -> None:
+def send(config: Config, database: Any, date: Any, new: bool, **given: Any) -> None:
     """Mail the built email issue of DATE (YYYY-MM-DD) to every subscriber, once.
 
     Each subscriber gets their own copy: only the notes with their tags (none at all when the issue
@@ -209,12 +210,15 @@ def send(config: Config, database: Any, date: Any, **given: Any) -> None:
     recorded in the database before and after it is sent, so running the command again, after a
     failure or an interruption, sends only what was not sent. Runs that overlap split the list:
     each message is claimed by one run before it is sent. Exits 1 when anything failed.
-    """
-    import contextlib
-    import os
-    import signal
 
-    from ..mailing.send import PASSWORD_ENV, SECRET_ENV, SendOptions, send_issue, summary_lines
+    --new (instead of DATE) sends every built issue from [list] send_from on that no send has
+    finished yet, oldest first: what CI runs after deploying. Running it again sends nothing twice.
+    """
+    if (date is None) == (not new):
+        raise click.UsageError("give a DATE (YYYY-MM-DD) or --new, not both")
+    import os
+
+    from ..mailing.send import PASSWORD_ENV, SendOptions
     from ..mailing.transport import SmtpSettings
 
     smtp = config.smtp
@@ -235,7 +239,36 @@ def send(config: Config, database: Any, date: Any, **given: Any) -> None:
         backoff=given["backoff"] or smtp.backoff,
         retry_pending=given["retry_pending"],
         dry_run=given["dry_run"],
+        return_path=config.bounces.return_path,
     )
+    database = store_target(config, database)
+    if new:
+        from ..mailing.backlog import new_issues
+
+        days = new_issues(config.paths.out, database, config.list.send_from)
+        if not days:
+            click.echo(f"no new issue to send (none built since {config.list.send_from} that a send has not finished)")
+    else:
+        days = [date.date()]
+    failed = False
+    for day in days:
+        summary = _send_one(config, database, day, settings, options)
+        failed = failed or not summary.ok
+        if summary.interrupted:
+            break
+    if failed:
+        sys.exit(1)
+
+
+def _send_one(config: Config, database: Any, day: Any, settings: Any, options: Any) -> Any:
+    """Send one issue with a progress bar on a terminal; print its summary."""
+    import contextlib
+    import os
+    import signal
+
+    from ..mailing.outcomes import summary_lines
+    from ..mailing.send import SECRET_ENV, send_issue
+
     with contextlib.ExitStack() as stack:
         bar: Any = None
         # SIGTERM (a service manager, a CI timeout) stops as gently as Ctrl-C: messages under way finish.
@@ -245,12 +278,12 @@ def send(config: Config, database: Any, date: Any, **given: Any) -> None:
         def on_plan(total: int) -> None:
             nonlocal bar
             if total and sys.stdout.isatty():
-                bar = stack.enter_context(click.progressbar(length=total, label=f"sending {date.date()}"))
+                bar = stack.enter_context(click.progressbar(length=total, label=f"sending {day}"))
 
         summary = send_issue(
-            date.date(),
+            day,
             out=config.paths.out,
-            database=store_target(config, database),
+            database=database,
             secret=os.environ.get(SECRET_ENV),
             smtp=settings,
             options=options,
@@ -262,8 +295,7 @@ def send(config: Config, database: Any, date: Any, **given: Any) -> None:
         click.echo(line)
     for line in problems:
         click.echo(line, err=True)
-    if not summary.ok:
-        sys.exit(1)
+    return summary
 
 
 @click.command()
@@ -323,31 +355,4 @@ def listen(config: Config, database: Any, host: str, port: int, threads: int) ->
         server.close()
 
 
-@click.group()
-def db() -> None:
-    """The subscriber store: a SQLite file (paths.database) or PostgreSQL ([list] database, $PUBLISHER_DATABASE_URL)."""
-
-
-@db.command("upgrade")
-@common_options
-@database_option
-def upgrade_database(config: Config, database: Any) -> None:
-    """Make the store, or upgrade its schema in place (rows are kept). `send` and `listen` do it too."""
-    from ..mailing.database import connect, database_errors, shown
-    from ..mailing.schema import NewerSchema, upgrade
-
-    target = store_target(config, database)
-    connection = connect(target)
-    try:
-        before, after = upgrade(connection)
-    except NewerSchema as newer:
-        raise PublisherError(f"{shown(target)}: {newer}") from None
-    except database_errors(connection) as problem:
-        raise connection.error(problem) from None
-    finally:
-        connection.close()
-    change = f"schema {after}, up to date" if before == after else f"schema {before} → {after}"
-    click.echo(f"{shown(target)} ({connection.engine}): {change}")
-
-
-COMMANDS = (subscribers, unsubscribe, send, listen, db)
+COMMANDS = (subscribers, unsubscribe, send, listen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import mail, site
+from . import mail, server, site
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -19,5 +19,5 @@ def main() -> None:
     """
 
 
-for _command in (*site.COMMANDS, *mail.COMMANDS):
+for _command in (*site.COMMANDS, *mail.COMMANDS, *server.COMMANDS):
     main.add_command(_command)

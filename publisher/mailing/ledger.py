@@ -185,6 +185,16 @@ class Ledger(Database):
             )
         return cursor.rowcount == 1
 
+    def finish_issue(self, issue: str) -> None:
+        """Record that a send of `issue` went through its whole list: `send --new` leaves it alone."""
+        with transaction(self.connection):
+            self.connection.execute(
+                "INSERT INTO finished (issue, at) VALUES (?, ?) ON CONFLICT (issue) DO NOTHING", (issue, now())
+            )
+
+    def finished_issues(self) -> set[str]:
+        return {issue for (issue,) in self.connection.execute("SELECT issue FROM finished")}
+
     def _alive(self) -> set[str]:
         """The runs alive now: heartbeat fresh and, on this host, the process still there."""
         host = socket.gethostname()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .database import Connection, Engine
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # One statement for both engines, or each engine's own statements.
 Step = str | dict[Engine, list[str]]
@@ -133,7 +133,27 @@ _SCHEMA_3: list[Step] = [
     _RUNS,
 ]
 
-MIGRATIONS: list[list[Step]] = [_SCHEMA_1, _SCHEMA_2, _SCHEMA_3]
+# 3 → 4: what `publisher bounces` decided (bounces.py), and which issues a send went through (`send --new`).
+_SCHEMA_4: list[Step] = [
+    """CREATE TABLE IF NOT EXISTS bounces (  -- one decision per (report, subscriber), with the report it came from
+    report   {key} NOT NULL,            -- the Message-ID of the bounce or complaint
+    key      {key} NOT NULL,
+    issue    {key} NOT NULL,            -- the send it was about, YYYY-MM-DD; '' when it could not be traced
+    kind     TEXT NOT NULL,             -- hard | soft | complaint | delayed
+    status   TEXT NOT NULL,             -- the DSN Status (5.1.1) or the feedback type (abuse)
+    detail   TEXT NOT NULL,             -- the server's diagnostic, or the reason for the decision
+    decision TEXT NOT NULL,             -- suppressed | counted | ignored
+    at       TEXT NOT NULL,
+    PRIMARY KEY (report, key)
+){rowid}""",
+    "CREATE INDEX IF NOT EXISTS bounces_key ON bounces (key, kind, issue)",  # the soft-bounce count
+    """CREATE TABLE IF NOT EXISTS finished (  -- issues a send went through to the end: `send --new` leaves them
+    issue {key} PRIMARY KEY,
+    at    TEXT NOT NULL
+){rowid}""",
+]
+
+MIGRATIONS: list[list[Step]] = [_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

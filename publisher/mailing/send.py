@@ -22,20 +22,19 @@ stops; the rest is left for the next run.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from ..errors import Diagnostic, SendError, shown_path
 from ..render import assemble, message, paths
 from ..render.assemble import BuiltIssue
-from . import tokens
+from . import tokens, tracing
 from .database import Target, has_store, shown
 from .ledger import Claim, Ledger, Record, Run, claimable, keep_alive
+from .outcomes import Outcome, Summary, held
 from .subscribers import Store, Subscriber
 from .transport import (
     FolderTransport,
@@ -54,19 +53,6 @@ SECRET_ENV = "PUBLISHER_SECRET"
 PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
 MAX_BACKOFF = 300.0  # seconds: one wait between attempts never exceeds five minutes
 
-Status = Literal[
-    "sent",
-    "written",
-    "already sent",
-    "failed",
-    "suppressed",
-    "paused",
-    "filtered out",
-    "pending",
-    "taken by another run",
-    "not attempted",
-]
-
 
 @dataclass(frozen=True)
 class SendOptions:
@@ -76,31 +62,7 @@ class SendOptions:
     backoff: float = 2.0  # seconds before the first retry; doubles each time
     retry_pending: bool = False  # resend rows a crashed run left pending (they may have arrived)
     dry_run: Path | None = None  # write .eml files into this folder instead of sending
-
-
-@dataclass(frozen=True)
-class Outcome:
-    address: str
-    status: Status
-    detail: str = ""  # the server's reply, or the reason
-
-
-@dataclass(frozen=True)
-class Summary:
-    date: dt.date
-    outcomes: tuple[Outcome, ...]
-    interrupted: bool = False
-
-    def count(self, status: Status) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status == status)
-
-    def having(self, status: Status) -> tuple[Outcome, ...]:
-        return tuple(outcome for outcome in self.outcomes if outcome.status == status)
-
-    @property
-    def ok(self) -> bool:
-        """False when something failed or was left unsent: the CLI exits 1."""
-        return not self.interrupted and not self.having("failed") and not self.having("not attempted")
+    return_path: str = ""  # bounces.return_path: each copy's envelope sender is made from it (VERP)
 
 
 @dataclass(frozen=True)
@@ -152,7 +114,7 @@ def followed_topics(issue: BuiltIssue, subscriber: Subscriber) -> tuple[str, ...
 
 def personal_message_id(issue: BuiltIssue, subscriber: Subscriber) -> str:
     """Derived from (issue, subscriber): a resent copy carries the same id, so clients can drop it."""
-    who = hashlib.sha256(subscriber.key.encode("utf-8")).hexdigest()[:20]
+    who = tracing.message_tag(subscriber.key)  # bounces and complaints are traced back by it
     domain = issue.envelope.from_address.rpartition("@")[2]
     return message.message_id(f"issue-{issue.date.isoformat()}.{who}", domain)
 
@@ -194,16 +156,6 @@ def plan(
         else:
             jobs.append(Job(subscriber, topics))
     return jobs, decided
-
-
-def held(address: str, record: Record) -> Outcome:
-    """Why a subscriber with this ledger record is not sent to now."""
-    if record.state == "sent":
-        return Outcome(address, "already sent", record.reply)
-    if record.live:
-        detail = f"claimed {record.updated} by the run started {record.run_started}"
-        return Outcome(address, "taken by another run", detail)
-    return Outcome(address, "pending", f"attempt {record.attempts} started {record.updated} and never finished")
 
 
 @dataclass
@@ -253,6 +205,8 @@ def _deliver(run: _Run, job: Job, transport: Transport, ledger: Ledger | None) -
     except ValueError as error:
         data, problem = b"", f"cannot make the message: {error}"
     sender = issue.envelope.from_address
+    if options.return_path:  # bounces come back to an address naming this (issue, subscriber)
+        sender = tracing.return_path(options.return_path, run.secret, day, key)
     for attempt in range(1, options.retries + 2):
         if problem is None:
             run.limiter.wait(run.stop)
@@ -338,7 +292,11 @@ def send_issue(
         except queue.Empty:
             break
     ordered = sorted(decided + outcomes, key=lambda o: o.address.casefold())
-    return Summary(date, tuple(ordered), interrupted)
+    summary = Summary(date, tuple(ordered), interrupted)
+    if options.dry_run is None and not interrupted and not summary.having("not attempted"):
+        with Ledger(database) as ledger:  # everyone had their attempt: `send --new` leaves this issue
+            ledger.finish_issue(date.isoformat())
+    return summary
 
 
 def _failed(ledger: Ledger | None, claim: Claim | None, address: str, reason: str) -> Outcome:
@@ -385,31 +343,3 @@ def _collect(run: _Run, total: int, on_outcome: Callable[[Outcome], None] | None
     if failure is not None:
         raise failure
     return outcomes, interrupted
-
-
-def summary_lines(summary: Summary, dry_run: Path | None = None) -> tuple[list[str], list[str]]:
-    """The end-of-run report: the counts (for stdout), then every failure and open question (stderr)."""
-    done = "written" if dry_run else "sent"
-    counts = [(done, summary.count(done)), *((s, summary.count(s)) for s in _REPORTED)]
-    counts += [(s, summary.count(s)) for s in _REPORTED_WHEN_ANY if summary.count(s)]
-    report = [f"{summary.date.isoformat()}: " + ", ".join(f"{n} {label}" for label, n in counts)]
-    if dry_run:
-        report.append(f"dry run: messages written to {shown_path(dry_run)}; nothing sent, nothing recorded")
-    problems = [f"failed: {o.address}: {o.detail}" for o in summary.having("failed")]
-    problems += [f"pending: {o.address}: {o.detail}" for o in summary.having("pending")]
-    if summary.having("pending"):
-        problems.append(
-            "pending: an earlier run stopped while sending these; the server may have accepted them, so they "
-            "were not sent again. Check the SMTP server's log, then add --retry-pending to send them."
-        )
-    if summary.interrupted:
-        problems.append("interrupted: run the same command again to send the rest")
-    elif summary.having("not attempted"):
-        problems.append("stopped: the SMTP server could not be reached; run the same command again later")
-    elif summary.having("failed"):
-        problems.append("run the same command again to retry the failed ones; nothing is sent twice")
-    return report, problems
-
-
-_REPORTED_WHEN_ANY: tuple[Status, ...] = ("paused", "pending", "taken by another run", "not attempted")
-_REPORTED: tuple[Status, ...] = ("already sent", "failed", "suppressed", "filtered out")

@@ -114,7 +114,7 @@ class Subscriber:
 
 FORGOTTEN = "forgotten: erasure request"  # the reason kept with a forgotten person's hashed key
 # Tables that hold a person's data by key: `forget` erases their rows in each.
-PERSONAL_TABLES = ("subscribers", "pending", "consents", "ledger")
+PERSONAL_TABLES = ("subscribers", "pending", "consents", "ledger", "bounces")
 
 
 def hashed_key(key: str) -> str:
@@ -166,6 +166,19 @@ class ImportReport:
     suppressed: int  # rows for unsubscribed addresses: never re-added
     skipped: tuple[Diagnostic, ...] = field(default=())  # bad rows left out with --skip-invalid
     suppressions: int = 0  # suppression entries the file added (an export moved between stores)
+
+
+@dataclass(frozen=True)
+class BounceRecord:
+    """What `publisher bounces` decided about one subscriber from one report."""
+
+    report: str  # the Message-ID of the bounce or complaint it came from
+    key: str  # the subscriber's case-folded address
+    issue: str  # the send it was about (YYYY-MM-DD); '' when it could not be traced
+    kind: str  # hard | soft | complaint | delayed
+    status: str  # the DSN Status (5.1.1), or the feedback type (abuse)
+    detail: str  # the server's diagnostic, or why
+    decision: str  # suppressed | counted | ignored
 
 
 class Store(Database):
@@ -286,6 +299,48 @@ class Store(Database):
                 "INSERT INTO consents (key, tags, page, ip_hash, requested, confirmed) VALUES (?, ?, ?, ?, ?, ?)",
                 (key, consent.tags, consent.page, consent.ip_hash, consent.requested, consent.confirmed),
             )
+
+    def record_bounce(self, bounce: BounceRecord) -> bool:
+        """Record one decision of `publisher bounces` (and suppress the address when it says so), in one
+        transaction; False when this report was already recorded for this subscriber (nothing changes)."""
+        with transaction(self.connection):
+            cursor = self.connection.execute(
+                "INSERT INTO bounces (report, key, issue, kind, status, detail, decision, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report, key) DO NOTHING",
+                (
+                    bounce.report,
+                    bounce.key,
+                    bounce.issue,
+                    bounce.kind,
+                    bounce.status,
+                    bounce.detail,
+                    bounce.decision,
+                    now(),
+                ),
+            )
+            if cursor.rowcount and bounce.decision == "suppressed":
+                reason = f"{bounce.kind} {bounce.status} (report {bounce.report})"
+                self.connection.execute(
+                    "INSERT INTO suppressed (key, reason, at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                    (bounce.key, reason, now()),
+                )
+        return cursor.rowcount > 0
+
+    def soft_bounces(self, key: str, window: int, issue: str) -> int:
+        """Of the last `window` issues sent to `key`, how many soft-bounced, counting `issue` as one."""
+        query = (
+            "SELECT COUNT(*) FROM (SELECT issue FROM ledger WHERE key = ? AND state = 'sent'"
+            " ORDER BY issue DESC LIMIT ?) AS recent"
+            " WHERE recent.issue = ? OR recent.issue IN (SELECT issue FROM bounces WHERE key = ? AND kind = 'soft')"
+        )
+        return self.connection.execute(query, (key, window, issue, key)).fetchone()[0]
+
+    def bounces(self) -> list[BounceRecord]:
+        """Every decision recorded, oldest first."""
+        rows = self.connection.execute(
+            "SELECT report, key, issue, kind, status, detail, decision FROM bounces ORDER BY at, report, key"
+        )
+        return [BounceRecord(*row) for row in rows]
 
     def _upsert(self, subscriber: Subscriber, added: str = "", keeps_pause: bool = False) -> str:
         tags = " ".join(subscriber.tags)
