@@ -177,3 +177,24 @@ def test_threads_and_processes_claiming_the_same_rows_each_get_each_row_once(sto
         records = ledger.records(DAY)
     assert len(records) == 200
     assert all(r.state == "sent" and r.attempts == 1 for r in records.values())
+
+
+def test_on_postgresql_a_claim_skips_a_row_another_sender_has_locked_instead_of_waiting(postgres):
+    """Senders on several machines: a row another sender's transaction holds right now is refused
+    as that sender's (SKIP LOCKED), and the rest of the batch is claimed; nobody waits for the lock."""
+    import psycopg
+
+    target = postgres.fresh()
+    with Ledger(target) as ledger:
+        run = ledger.open_run()
+        (claim,), _ = ledger.claim(DAY, [ANN], run)
+        ledger.mark_failed(claim, "451 try later")  # claimable again by anyone
+        other = ledger.open_run()
+        with psycopg.connect(target, autocommit=True) as holder, holder.transaction():
+            holder.execute("SELECT 1 FROM ledger WHERE key = 'ann@example.com' FOR UPDATE")
+            ledger.connection.execute("SET lock_timeout = '2s'")  # waiting would fail the test, not hang it
+            claims, refused = ledger.claim(DAY, [ANN, ("bob@example.com", "bob@example.com")], other)
+        assert [c.key for c in claims] == ["bob@example.com"]
+        assert refused["ann@example.com"].live and refused["ann@example.com"].state == "sending"
+        (claim,), _ = ledger.claim(DAY, [ANN], other)  # the lock gone, the failed row is claimable
+        assert claim.attempt == 2

@@ -1,10 +1,11 @@
 """Sends that overlap: three `publisher send` processes at once over one database and 3,000
 subscribers, against one real SMTP server (aiosmtpd) that counts every copy.
 
-A message is sent only by the run that claimed it in the ledger, so the runs split the list, and
-each run's summary counts only what it sent. One of them killed with SIGKILL in the middle leaves
-at most the message it had on the wire `sending` under a run that is gone: pending, reported by
-the next run and not sent again.
+Both engines: SQLite (one writer at a time) and PostgreSQL (row locks, `FOR UPDATE SKIP LOCKED`,
+for senders on several machines). A message is sent only by the run that claimed it in the
+ledger, so the runs split the list, and each run's summary counts only what it sent. One of them
+killed with SIGKILL in the middle leaves at most the message it had on the wire `sending` under a
+run that is gone: pending, reported by the next run and not sent again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +21,7 @@ import pytest
 
 from publisher.mailing.subscribers import Store, Subscriber
 
-from .conftest import ROOT
+from .conftest import ROOT, query
 from .smtp_server import SmtpServer, TallyHandler
 
 DATE = "2024-07-25"
@@ -31,14 +31,15 @@ EVERYONE = [f"reader{n:04d}@example.com" for n in range(PEOPLE)]
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "subscribers.db"
+def db(store_target: Path | str) -> Path | str:
+    """3,000 subscribers in a store on each engine."""
+    path = store_target
     with Store(path) as store:
         store.import_subscribers([Subscriber(address) for address in EVERYONE], [])
     return path
 
 
-def start(built: Path, db: Path, server: SmtpServer, cwd: Path) -> subprocess.Popen[str]:
+def start(built: Path, db: Path | str, server: SmtpServer, cwd: Path) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "publisher", "send", DATE, "--config", str(ROOT / "publisher.toml")]
     command += ["--out", str(built), "--db", str(db), "--smtp-host", server.host, "--smtp-port", str(server.port)]
     command += ["--smtp-security", "plain", "--backoff", "0.01"]
@@ -52,12 +53,11 @@ def sent(stdout: str) -> int:
     return int(found.group(1))
 
 
-def states(db: Path) -> dict[str, str]:
-    with sqlite3.connect(db) as connection:
-        return dict(connection.execute("SELECT key, state FROM ledger"))
+def states(db: Path | str) -> dict[str, str]:
+    return dict(query(db, "SELECT key, state FROM ledger"))
 
 
-def test_three_sends_at_once_give_everyone_exactly_one_copy(built: Path, db: Path, tmp_path: Path):
+def test_three_sends_at_once_give_everyone_exactly_one_copy(built: Path, db: Path | str, tmp_path: Path):
     with SmtpServer(TallyHandler()) as server:
         runs = [start(built, db, server, tmp_path) for _ in range(3)]
         results = [run.communicate(timeout=120) for run in runs]
@@ -71,7 +71,7 @@ def test_three_sends_at_once_give_everyone_exactly_one_copy(built: Path, db: Pat
     assert set(states(db).values()) == {"sent"} and len(states(db)) == PEOPLE
 
 
-def test_a_sender_killed_in_the_middle_then_a_rerun_sends_nobody_twice(built: Path, db: Path, tmp_path: Path):
+def test_a_sender_killed_in_the_middle_then_a_rerun_sends_nobody_twice(built: Path, db: Path | str, tmp_path: Path):
     runs: list[subprocess.Popen[str]] = []
 
     def kill_the_first(number: int) -> None:

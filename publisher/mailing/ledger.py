@@ -15,6 +15,10 @@ says how far that message got:
     sent     the server accepted it: never send it again
     failed   the server refused it (or we gave up): any run may claim it again
 
+On PostgreSQL, where senders on several machines share the ledger, a claim locks only its rows
+(`INSERT … ON CONFLICT DO NOTHING`, else `SELECT … FOR UPDATE SKIP LOCKED`): senders never wait
+for each other, and a row another sender holds is skipped, not taken.
+
 A run is one `publisher send` process, registered in `runs` with its host, pid, start time and a
 heartbeat it renews every few seconds. It is alive while its heartbeat is fresh and, on this host,
 its process exists; a killed run is seen as gone at once. The calls (`claim`, `mark_sent`,
@@ -94,7 +98,7 @@ class Ledger(Database):
     def open_run(self) -> Run:
         """Register this process as a run; forget runs whose heartbeat stopped long ago."""
         run = Run(uuid.uuid4().hex, now())
-        with transaction(self.connection):
+        with transaction(self.connection, exclusive=False):
             self.connection.execute("DELETE FROM runs WHERE heartbeat < ?", (_ago(LEASE),))
             self.connection.execute(
                 "INSERT INTO runs (id, host, pid, started, heartbeat) VALUES (?, ?, ?, ?, ?)",
@@ -103,12 +107,12 @@ class Ledger(Database):
         return run
 
     def renew(self, run: Run) -> None:
-        with transaction(self.connection):
+        with transaction(self.connection, exclusive=False):
             self.connection.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", (now(), run.id))
 
     def close_run(self, run: Run) -> None:
         """The run is over: any row it still holds `sending` is pending from now on."""
-        with transaction(self.connection):
+        with transaction(self.connection, exclusive=False):
             self.connection.execute("DELETE FROM runs WHERE id = ?", (run.id,))
 
     # Claims
@@ -126,6 +130,8 @@ class Ledger(Database):
 
         Returns the claims, and for each pair not claimed the record that holds it (sent,
         sending by a live run, or pending without `retry_pending`)."""
+        if self.connection.engine == "postgresql":
+            return self._claim_rows(issue, wanted, run, retry_pending, limit)
         claims: list[Claim] = []
         refused: dict[str, Record] = {}
         stamp = now()
@@ -153,6 +159,48 @@ class Ledger(Database):
                 claims.append(Claim(issue, key, address, run, attempt, previous))
         return claims, refused
 
+    def _claim_rows(
+        self, issue: str, wanted: Sequence[tuple[str, str]], run: Run, retry_pending: bool, limit: int | None
+    ) -> tuple[list[Claim], dict[str, Record]]:
+        """PostgreSQL: the same claims, with row locks instead of one writer at a time, so senders on
+        several machines claim in parallel. A new row is claimed by inserting it (a concurrent insert
+        of the same key waits, then finds it taken); an existing one is locked `FOR UPDATE SKIP
+        LOCKED`, so a row another sender is claiming or marking this very moment is skipped (it is
+        that sender's), never waited for."""
+        claims: list[Claim] = []
+        refused: dict[str, Record] = {}
+        stamp = now()
+        with transaction(self.connection, exclusive=False):
+            alive = self._alive()
+            for key, address in wanted:
+                if limit is not None and len(claims) >= limit:
+                    break
+                inserted = self.connection.execute(
+                    "INSERT INTO ledger (issue, key, address, state, attempts, created, updated, run, run_started)"
+                    " VALUES (?, ?, ?, 'sending', 1, ?, ?, ?, ?) ON CONFLICT (issue, key) DO NOTHING RETURNING key",
+                    (issue, key, address, stamp, stamp, run.id, run.started),
+                ).fetchone()
+                if inserted is not None:
+                    claims.append(Claim(issue, key, address, run, 1, None))
+                    continue
+                row = self.connection.execute(
+                    f"SELECT {_COLUMNS} FROM ledger WHERE issue = ? AND key = ? FOR UPDATE SKIP LOCKED", (issue, key)
+                ).fetchone()
+                if row is None:  # locked by another sender's transaction right now: that sender's
+                    refused[key] = Record(key, address, "sending", "", 0, stamp, stamp, live=True)
+                    continue
+                previous = Record(*row, live=row[2] == "sending" and row[7] in alive)
+                if not claimable(previous, retry_pending):
+                    refused[key] = previous
+                    continue
+                self.connection.execute(
+                    "UPDATE ledger SET state = 'sending', address = ?, attempts = ?, updated = ?, run = ?,"
+                    " run_started = ? WHERE issue = ? AND key = ?",
+                    (address, previous.attempts + 1, stamp, run.id, run.started, issue, key),
+                )
+                claims.append(Claim(issue, key, address, run, previous.attempts + 1, previous))
+        return claims, refused
+
     def mark_sent(self, claim: Claim, reply: str) -> bool:
         """The server accepted it. False when the claim was lost (another run took it as abandoned)."""
         return self._finish(claim, "sent", reply)
@@ -163,7 +211,7 @@ class Ledger(Database):
 
     def release(self, claim: Claim) -> None:
         """Give a claim back unattempted: the row is as it was before the claim."""
-        with transaction(self.connection):
+        with transaction(self.connection, exclusive=False):
             held = "issue = ? AND key = ? AND run = ? AND state = 'sending'"
             where = (claim.issue, claim.key, claim.run.id)
             before = claim.previous
@@ -177,7 +225,7 @@ class Ledger(Database):
             )
 
     def _finish(self, claim: Claim, state: State, reply: str) -> bool:
-        with transaction(self.connection):
+        with transaction(self.connection, exclusive=False):  # one row, held by this run: nothing to serialise
             cursor = self.connection.execute(
                 "UPDATE ledger SET state = ?, reply = ?, updated = ?"
                 " WHERE issue = ? AND key = ? AND run = ? AND state = 'sending'",
