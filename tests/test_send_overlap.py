@@ -39,8 +39,8 @@ def db(store_target: Path | str) -> Path | str:
     return path
 
 
-def start(built: Path, db: Path | str, server: SmtpServer, cwd: Path) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "publisher", "send", DATE, "--config", str(ROOT / "publisher.toml")]
+def start(built: Path, db: Path | str, server: SmtpServer, cwd: Path, *more: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "publisher", "send", DATE, *more, "--config", str(ROOT / "publisher.toml")]
     command += ["--out", str(built), "--db", str(db), "--smtp-host", server.host, "--smtp-port", str(server.port)]
     command += ["--smtp-security", "plain", "--backoff", "0.01"]
     env = {**os.environ, "PUBLISHER_SECRET": SECRET}
@@ -99,3 +99,20 @@ def test_a_sender_killed_in_the_middle_then_a_rerun_sends_nobody_twice(built: Pa
     assert stdout.endswith(f"0 filtered out{tail}\n")
     survivors = sum(sent(out) for out, _ in results[1:])
     assert 0 < copies.total() - survivors < PEOPLE  # the killed run's copies: it sent some, then died
+
+
+def test_workers_on_one_machine_split_the_list_and_report_it_as_one_run(
+    store_target: Path | str, built: Path, tmp_path
+):
+    """`send --workers 3`: three sender processes, each a run of its own, one merged report."""
+    few = EVERYONE[:300]
+    with Store(store_target) as store:
+        store.import_subscribers([Subscriber(address) for address in few], [])
+    with SmtpServer(TallyHandler()) as server:
+        stdout, stderr = start(built, store_target, server, tmp_path, "--workers", "3").communicate(timeout=120)
+        copies = server.handler.copies
+    assert len(copies) == len(few) and set(copies.values()) == {1}
+    assert stdout.startswith(f"{DATE}: 300 sent, 0 already sent, 0 failed"), stdout + stderr
+    assert "taken by another run" not in stdout  # the workers' claims on each other's rows are not news
+    runs = query(store_target, "SELECT count(DISTINCT run) FROM ledger")
+    assert runs[0][0] >= 2  # more than one process sent

@@ -197,6 +197,13 @@ def unsubscribe(config: Config, database: Any, email: str) -> None:
 @click.option("--backoff", type=click.FloatRange(min=0, min_open=True), help="Seconds before the first retry.")
 @click.option("--retry-pending", is_flag=True, help="Also resend messages an interrupted run left pending.")
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Sender processes on this machine; they split the list (--rate is shared between them).",
+)
+@click.option(
     "--dry-run",
     type=click.Path(path_type=Path, file_okay=False),
     metavar="FOLDER",
@@ -232,8 +239,9 @@ def send(config: Config, database: Any, date: Any, new: bool, **given: Any) -> N
     )
     if settings.username and not settings.password and not given["dry_run"]:
         raise PublisherError(f"SMTP user {settings.username} needs a password: set {PASSWORD_ENV}")
+    workers = 1 if given["dry_run"] else given["workers"]  # a dry run records nothing to split by
     options = SendOptions(
-        rate=smtp.rate if given["rate"] is None else given["rate"],
+        rate=(smtp.rate if given["rate"] is None else given["rate"]) / workers,
         connections=given["connections"] or smtp.connections,
         retries=smtp.retries if given["retries"] is None else given["retries"],
         backoff=given["backoff"] or smtp.backoff,
@@ -252,7 +260,7 @@ def send(config: Config, database: Any, date: Any, new: bool, **given: Any) -> N
         days = [date.date()]
     failed = False
     for day in days:
-        summary = _send_one(config, database, day, settings, options)
+        summary = _send_one(config, database, day, settings, options, workers)
         failed = failed or not summary.ok
         if summary.interrupted:
             break
@@ -260,8 +268,8 @@ def send(config: Config, database: Any, date: Any, new: bool, **given: Any) -> N
         sys.exit(1)
 
 
-def _send_one(config: Config, database: Any, day: Any, settings: Any, options: Any) -> Any:
-    """Send one issue with a progress bar on a terminal; print its summary."""
+def _send_one(config: Config, database: Any, day: Any, settings: Any, options: Any, workers: int) -> Any:
+    """Send one issue with a progress bar on a terminal (one worker); print its summary."""
     import contextlib
     import os
     import signal
@@ -280,16 +288,17 @@ def _send_one(config: Config, database: Any, day: Any, settings: Any, options: A
             if total and sys.stdout.isatty():
                 bar = stack.enter_context(click.progressbar(length=total, label=f"sending {day}"))
 
-        summary = send_issue(
-            day,
-            out=config.paths.out,
-            database=database,
-            secret=os.environ.get(SECRET_ENV),
-            smtp=settings,
-            options=options,
-            on_plan=on_plan,
-            on_outcome=lambda outcome: bar.update(1) if bar else None,
+        arguments = dict(
+            out=config.paths.out, database=database, secret=os.environ.get(SECRET_ENV), smtp=settings, options=options
         )
+        if workers > 1:
+            from ..mailing.senders import send_with_workers
+
+            summary = send_with_workers(day, workers, **arguments)
+        else:
+            summary = send_issue(
+                day, **arguments, on_plan=on_plan, on_outcome=lambda outcome: bar.update(1) if bar else None
+            )
     report, problems = summary_lines(summary, options.dry_run)
     for line in report:
         click.echo(line)

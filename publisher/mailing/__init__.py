@@ -7,6 +7,7 @@
     ledger.py       the send ledger: which run claimed each (issue, subscriber), what went out, what is pending
     transport.py    SMTP: connections, rate, retries
     send.py         `publisher send`: personal copies cut from a built issue, sent, recorded
+    senders.py      `send --workers N`: N sender processes, one run each, their summaries merged
     outcomes.py     what a send did: each subscriber's outcome, the summary, the report at the end
     backlog.py      `publisher send --new`: the built issues from `list.send_from` on that no send finished
     tracing.py      which (issue, subscriber) a report is about: VERP return paths, Message-IDs
