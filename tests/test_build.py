@@ -209,3 +209,26 @@ def test_a_rebuild_with_nothing_changed_loads_no_renderer_pool_or_cache_database
 
     assert {"jinja2", "multiprocessing", "sqlite3"} <= loaded()  # the first build needs them all
     assert sorted(set(NOT_LOADED_ON_A_NO_OP) & loaded()) == []
+
+
+def test_a_rebuild_with_nothing_changed_looks_at_each_output_once(site: Path, monkeypatch: pytest.MonkeyPatch):
+    """A no-op build's cost is one `stat` per file of out/ (is it still as written?), not two."""
+    import os
+
+    first = run(site, "out", jobs=1)
+    outputs = {str(site / "out" / path) for path in content(first.write.written)}  # the marker is checked apart
+    looked: list[str] = []
+    real_stat = os.stat
+
+    def counting_stat(path, *args, **kwargs):
+        if os.fspath(path) in outputs:
+            looked.append(os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    second = run(site, "out", jobs=1)
+    assert not second.write.differs and second.write.unchanged == len(outputs) + 1
+    from collections import Counter
+
+    assert set(looked) == outputs
+    assert [(path, count) for path, count in Counter(looked).items() if count > 1] == []
