@@ -232,3 +232,33 @@ def test_a_rebuild_with_nothing_changed_looks_at_each_output_once(site: Path, mo
 
     assert set(looked) == outputs
     assert [(path, count) for path, count in Counter(looked).items() if count > 1] == []
+
+
+def test_a_build_without_the_indexer_keeps_the_old_index_and_says_it_is_due(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`publisher serve` shows an edit first and indexes after: the pages change at once, the
+    search index stays as it was (never half made), and the build after makes what a cold one does."""
+    from publisher.build import search
+
+    run(site, "out", jobs=1)
+    index_before = {path: data for path, data in tree(site / "out").items() if path.startswith("pagefind/")}
+    assert index_before
+    digest = next((site / "seeds" / "generated").glob("*.txt"))
+    digest.write_bytes(digest.read_bytes().replace(b"#", b"#serving-edit #", 1))
+
+    def no_indexer(*args: object) -> list:
+        raise AssertionError("the indexer ran")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(search, "index", no_indexer)
+        deferred = run(site, "out", jobs=1, index_search=False)
+        assert deferred.search_pending and deferred.write.differs
+        assert (site / "out" / "tags" / "serving-edit").is_dir()  # the pages are new
+        index_now = {path: data for path, data in tree(site / "out").items() if path.startswith("pagefind/")}
+        assert index_now == index_before  # the index is the old one, whole
+        again = run(site, "out", jobs=1, index_search=False)
+        assert again.search_pending and not again.write.differs  # still due, and nothing else to do
+    caught_up = assert_warm_equals_cold(site)  # with the indexer: the same out/ as a cold build
+    assert not caught_up.search_pending
+    assert not run(site, "out", jobs=1, index_search=False).search_pending  # an index up to date is kept

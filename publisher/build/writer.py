@@ -174,6 +174,10 @@ class Writer:
             self._carry(path, entry)
         return True
 
+    def existing(self, prefix: str) -> list[str]:
+        """The files in out/ whose relative paths start with `prefix`, sorted."""
+        return sorted(path for path in self._current if path.startswith(prefix))
+
     def report(self) -> WriteReport:
         removed = tuple(sorted(set(self._current) - self._seen - {paths.MARKER}))
         return WriteReport(tuple(sorted(self._added)), tuple(sorted(self._changed)), self._unchanged, removed)
