@@ -212,7 +212,8 @@ def test_a_rebuild_with_nothing_changed_loads_no_renderer_pool_or_cache_database
 
 
 def test_a_rebuild_with_nothing_changed_looks_at_each_output_once(site: Path, monkeypatch: pytest.MonkeyPatch):
-    """A no-op build's cost is one `stat` per file of out/ (is it still as written?), not two."""
+    """A no-op build's cost is one `stat` per file of out/ (is it still as written?), not two, and
+    it leaves the records of out/ as they are."""
     import os
 
     first = run(site, "out", jobs=1)
@@ -225,8 +226,13 @@ def test_a_rebuild_with_nothing_changed_looks_at_each_output_once(site: Path, mo
             looked.append(os.fspath(path))
         return real_stat(path, *args, **kwargs)
 
+    records = sorted((site / ".publisher-cache").glob("[go]*-*.json"))  # the writer's manifest, the groups
+    assert [path.name.split("-")[0] for path in records] == ["groups", "out"]
+    stamps = [(path.stat().st_ino, path.stat().st_mtime_ns) for path in records]
     monkeypatch.setattr(os, "stat", counting_stat)
     second = run(site, "out", jobs=1)
+    monkeypatch.undo()
+    assert [(path.stat().st_ino, path.stat().st_mtime_ns) for path in records] == stamps  # not written again
     assert not second.write.differs and second.write.unchanged == len(outputs) + 1
     from collections import Counter
 

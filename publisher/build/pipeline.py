@@ -166,6 +166,7 @@ class _Run:
         }
         # Trusted only while out/ holds the tree it was written for (another build may have replaced it).
         self.written = trusted(read_json(self.groups_path), config.paths.out, "groups") if reuse else {}
+        self.found_tree = writer.tree  # the tree in out/ that `written` describes (when not empty)
         self.groups: dict[str, list[str]] = {}
         self.fragments: dict[dt.date, tuple[str, ...]] = {}
         self.todo_groups: list[tuple[str, Group]] = []
@@ -252,7 +253,8 @@ class _Run:
         """Keep what this build used: cache entries of its digests, and which files each group made."""
         assert self.cache is not None
         self.cache.close(keep=set(self.job_keys.values()))
-        write_json(self.groups_path, {"tree": self.writer.tree, "groups": self.groups})
+        if self.groups != self.written or self.writer.tree != self.found_tree:
+            write_json(self.groups_path, {"tree": self.writer.tree, "groups": self.groups})
 
     def forget(self) -> None:
         """After a failed build: keep what was rendered (it is correct), record nothing else."""

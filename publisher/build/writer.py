@@ -202,9 +202,10 @@ class Writer:
                 shutil.rmtree(retired)
         self.discard()
         if not self.dry_run:
-            self.tree = tree
-            if self.manifest_path is not None:
+            # A build that kept every file as it was leaves the manifest as it was (11,000 entries).
+            if self.manifest_path is not None and (tree != self.tree or self._new_manifest != self._manifest):
                 write_json(self.manifest_path, {"tree": tree, "files": self._new_manifest})
+            self.tree = tree
         return report
 
     def discard(self) -> None:
