@@ -190,8 +190,9 @@ def serve(
             time.sleep(poll)
             found, after = changes(config, before)
             if not found:
-                if search_due:
-                    search_due = rebuild(config) is None
+                if search_due:  # once: a failed index build is tried again after the next change
+                    search_due = False
+                    rebuild(config)
                 continue
             before = after
             click.echo("\n".join(found.lines()))
