@@ -209,3 +209,62 @@ def test_a_rebuild_with_nothing_changed_loads_no_renderer_pool_or_cache_database
 
     assert {"jinja2", "multiprocessing", "sqlite3"} <= loaded()  # the first build needs them all
     assert sorted(set(NOT_LOADED_ON_A_NO_OP) & loaded()) == []
+
+
+def test_a_rebuild_with_nothing_changed_looks_at_each_output_once(site: Path, monkeypatch: pytest.MonkeyPatch):
+    """A no-op build's cost is one `stat` per file of out/ (is it still as written?), not two, and
+    it leaves the records of out/ as they are."""
+    import os
+
+    first = run(site, "out", jobs=1)
+    outputs = {str(site / "out" / path) for path in content(first.write.written)}  # the marker is checked apart
+    looked: list[str] = []
+    real_stat = os.stat
+
+    def counting_stat(path, *args, **kwargs):
+        if os.fspath(path) in outputs:
+            looked.append(os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    records = sorted((site / ".publisher-cache").glob("[go]*-*.json"))  # the writer's manifest, the groups
+    assert [path.name.split("-")[0] for path in records] == ["groups", "out"]
+    stamps = [(path.stat().st_ino, path.stat().st_mtime_ns) for path in records]
+    monkeypatch.setattr(os, "stat", counting_stat)
+    second = run(site, "out", jobs=1)
+    monkeypatch.undo()
+    assert [(path.stat().st_ino, path.stat().st_mtime_ns) for path in records] == stamps  # not written again
+    assert not second.write.differs and second.write.unchanged == len(outputs) + 1
+    from collections import Counter
+
+    assert set(looked) == outputs
+    assert [(path, count) for path, count in Counter(looked).items() if count > 1] == []
+
+
+def test_a_build_without_the_indexer_keeps_the_old_index_and_says_it_is_due(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`publisher serve` shows an edit first and indexes after: the pages change at once, the
+    search index stays as it was (never half made), and the build after makes what a cold one does."""
+    from publisher.build import search
+
+    run(site, "out", jobs=1)
+    index_before = {path: data for path, data in tree(site / "out").items() if path.startswith("pagefind/")}
+    assert index_before
+    digest = next((site / "seeds" / "generated").glob("*.txt"))
+    digest.write_bytes(digest.read_bytes().replace(b"#", b"#serving-edit #", 1))
+
+    def no_indexer(*args: object) -> list:
+        raise AssertionError("the indexer ran")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(search, "index", no_indexer)
+        deferred = run(site, "out", jobs=1, index_search=False)
+        assert deferred.search_pending and deferred.write.differs
+        assert (site / "out" / "tags" / "serving-edit").is_dir()  # the pages are new
+        index_now = {path: data for path, data in tree(site / "out").items() if path.startswith("pagefind/")}
+        assert index_now == index_before  # the index is the old one, whole
+        again = run(site, "out", jobs=1, index_search=False)
+        assert again.search_pending and not again.write.differs  # still due, and nothing else to do
+    caught_up = assert_warm_equals_cold(site)  # with the indexer: the same out/ as a cold build
+    assert not caught_up.search_pending
+    assert not run(site, "out", jobs=1, index_search=False).search_pending  # an index up to date is kept

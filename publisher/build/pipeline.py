@@ -21,6 +21,7 @@ from ..digests.model import Digest
 from ..digests.parse import parse_sources
 from ..digests.sources import read_sources
 from ..errors import Diagnostic, SourceError
+from ..render import paths
 from ..render.context import Context
 from ..render.output import Group, group_key
 from ..render.templating import load_theme
@@ -54,6 +55,7 @@ class BuildReport:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
     rendered: int = 0  # per-digest units rendered (email, page, feed); the rest were kept or cached
+    search_pending: bool = False  # built without the indexer and out/ keeps an out-of-date search index
 
 
 def check(config: Config, *, use_cache: bool = False) -> Checked:
@@ -90,13 +92,16 @@ def build(
     progress: Progress | None = None,
     wait: float = LOCK_WAIT,
     on_wait: Callable[[str], None] | None = None,
+    index_search: bool = True,
 ) -> BuildReport:
     """Read, parse, index, render and write; raise before writing anything if a digest is bad.
 
     With `dry_run`, nothing is written and nothing is taken from the cache or kept: the report says
     how `out/` differs from a fresh build (`publisher build --check`). Without `use_cache`, nothing
     is read from or written to the cache folder. A build of an output folder that another build is
-    writing waits for it up to `wait` seconds (`on_wait` hears that it does).
+    writing waits for it up to `wait` seconds (`on_wait` hears that it does). Without
+    `index_search`, the search indexer does not run: when the index is out of date, out/ keeps the
+    old one as it is and the report says so (`serve` shows a saved digest first, indexes after).
     """
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -109,7 +114,7 @@ def build(
     tick("parse")
     manifest = _manifest_path(config) if use_cache else None
     with Writer(config.paths.out, manifest, dry_run=dry_run, wait=wait, on_wait=on_wait) as writer:
-        run = _Run(checked.catalog, context, writer, reuse, jobs or default_jobs(), progress)
+        run = _Run(checked.catalog, context, writer, reuse, jobs or default_jobs(), progress, index_search)
         try:
             run.render()
             tick("digests")
@@ -123,7 +128,8 @@ def build(
     if reuse:
         run.remember()
         _record(config, report, writer.tree)
-    return BuildReport(checked.catalog, checked.warnings, report, time.perf_counter() - started, stages, run.rendered)
+    seconds = time.perf_counter() - started
+    return BuildReport(checked.catalog, checked.warnings, report, seconds, stages, run.rendered, run.search_pending)
 
 
 class _Run:
@@ -137,7 +143,14 @@ class _Run:
     """
 
     def __init__(
-        self, catalog: Catalog, context: Context, writer: Writer, reuse: bool, workers: int, progress: Progress | None
+        self,
+        catalog: Catalog,
+        context: Context,
+        writer: Writer,
+        reuse: bool,
+        workers: int,
+        progress: Progress | None,
+        index_search: bool = True,
     ) -> None:
         config = context.config
         self.catalog, self.context, self.writer, self.reuse = catalog, context, writer, reuse
@@ -153,16 +166,21 @@ class _Run:
         }
         # Trusted only while out/ holds the tree it was written for (another build may have replaced it).
         self.written = trusted(read_json(self.groups_path), config.paths.out, "groups") if reuse else {}
+        self.found_tree = writer.tree  # the tree in out/ that `written` describes (when not empty)
         self.groups: dict[str, list[str]] = {}
         self.fragments: dict[dt.date, tuple[str, ...]] = {}
         self.todo_groups: list[tuple[str, Group]] = []
         self.staging: Path | None = None  # set when workers write new files into staging themselves
         self.rendered = 0
+        self.index_search, self.search_pending = index_search, False
+        self.search_key: str | None = None  # the search index's group key, when there is an index
 
     def render(self) -> None:
         """Decide what to keep, then render every unit still needed in one batch (workers, cache):
         the email files and pages not kept, and the feed fragments of the groups to be made."""
         self.todo_groups = [(key, group) for key, group in self._aggregate_groups() if not self._keep(key)]
+        if not self.index_search:
+            self._defer_search()
         needed = {date for _, group in self.todo_groups for date in group.needs}
         todo = [
             job
@@ -218,13 +236,25 @@ class _Run:
         # The search index first: it is the slowest group, so it starts while the others are made.
         searching = search_group(self.catalog, self.context, self.content)
         groups = [*filter(None, [searching]), *aggregate_groups(self.catalog, self.context, self.content)]
-        return [(group_key(self.shared, theme_key(self.context, g.uses), g.key), g) for g in groups]
+        keyed = [(group_key(self.shared, theme_key(self.context, g.uses), g.key), g) for g in groups]
+        self.search_key = keyed[0][0] if searching else None
+        return keyed
+
+    def _defer_search(self) -> None:
+        """Leave an out-of-date search index out of this build: out/ keeps the files of the old one
+        (when intact; else none) and the report asks for a build with the indexer."""
+        stale = [(key, group) for key, group in self.todo_groups if key == self.search_key]
+        if stale:
+            self.todo_groups.remove(stale[0])
+            self.search_pending = True
+            self.writer.keep_all(self.writer.existing(f"{paths.SEARCH_BUNDLE}/"))
 
     def remember(self) -> None:
         """Keep what this build used: cache entries of its digests, and which files each group made."""
         assert self.cache is not None
         self.cache.close(keep=set(self.job_keys.values()))
-        write_json(self.groups_path, {"tree": self.writer.tree, "groups": self.groups})
+        if self.groups != self.written or self.writer.tree != self.found_tree:
+            write_json(self.groups_path, {"tree": self.writer.tree, "groups": self.groups})
 
     def forget(self) -> None:
         """After a failed build: keep what was rendered (it is correct), record nothing else."""

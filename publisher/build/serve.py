@@ -4,8 +4,10 @@ Inputs are watched by polling (no extra dependency, works on every file system):
 every digest, theme file and the config file (modification time and size; and the content of a
 file modified in the last seconds, see `snapshot`) is compared with the previous one every half
 second. A rebuild is a full `build()`: the writer swaps the output folder in one step and skips
-files whose bytes did not change, so there is no partial-rebuild logic to get wrong. The server
-resolves each request against the output folder's path, so it always serves one complete build;
+files whose bytes did not change, so there is no partial-rebuild logic to get wrong. The search
+index alone waits: the indexer takes seconds, so a rebuild leaves it out (out/ keeps the previous
+index) and a second build makes it once the edits pause. The server resolves each request against
+the output folder's path, so it always serves one complete build;
 when a rebuild fails nothing is written and the last good build stays.
 """
 
@@ -29,7 +31,7 @@ from ..config import Config, load_config
 from ..digests.sources import shown_path
 from ..errors import ConfigError, Diagnostic, PublisherError
 from ..render.templating import default_theme_dir
-from .pipeline import build
+from .pipeline import BuildReport, build
 
 POLL_SECONDS = 0.5
 NO_CONFIG = "(defaults)"  # Config.source when no file was read
@@ -112,28 +114,29 @@ def changes(config: Config, before: Snapshot) -> tuple[Changes, Snapshot]:
     return found, after
 
 
-def rebuild(config: Config) -> bool:
-    """Build and say how it went; on any error print it and leave the last good build in place."""
+def rebuild(config: Config, *, index_search: bool = True) -> BuildReport | None:
+    """Build and say how it went; on any error print it and leave the last good build in place (None)."""
     try:
-        report = build(config, on_wait=lambda message: click.echo(message, err=True))
+        report = build(config, on_wait=lambda message: click.echo(message, err=True), index_search=index_search)
     except PublisherError as error:
         _problems(error.diagnostics)
-        return False
+        return None
     except jinja2.TemplateSyntaxError as error:
         _problems([Diagnostic(f"templates/{error.name}", error.lineno, error.message or str(error))])
-        return False
+        return None
     except Exception:  # a dev server outlives a bad template or a bug; show it and keep serving
         click.echo(traceback.format_exc(), err=True, nl=False)
         _problems([])
-        return False
+        return None
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     write, catalog = report.write, report.catalog
     click.echo(
         f"built {len(catalog.digests)} digests, {catalog.entry_count} entries in {report.seconds:.2f} s: "
         f"{len(write.written)} written, {write.unchanged} unchanged, {len(write.removed)} removed"
+        + ("; the search index follows" if report.search_pending else "")
     )
-    return True
+    return report
 
 
 def _problems(diagnostics: list[Diagnostic]) -> None:
@@ -181,11 +184,15 @@ def serve(
     thread = threading.Thread(target=server.serve_forever, name="publisher-serve", daemon=True)
     thread.start()
     click.echo(f"serving {shown_path(config.paths.out)} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    search_due = False  # pages rebuilt without the search indexer: index when the edits pause
     try:
         while True:
             time.sleep(poll)
             found, after = changes(config, before)
             if not found:
+                if search_due:  # once: a failed index build is tried again after the next change
+                    search_due = False
+                    rebuild(config)
                 continue
             before = after
             click.echo("\n".join(found.lines()))
@@ -197,7 +204,9 @@ def serve(
                     _problems(error.diagnostics)
                     continue
                 before = snapshot(config)  # the new config may point at other folders
-            rebuild(config)
+            # The pages first (the indexer takes seconds); the search index on the next quiet poll.
+            report = rebuild(config, index_search=False)
+            search_due = search_due or bool(report and report.search_pending)
     except KeyboardInterrupt:
         click.echo("stopped")
     finally:

@@ -140,9 +140,10 @@ class Writer:
         digest = hashlib.sha256(data).hexdigest()
         self._digests[path] = digest
         current = self._current.get(path)
-        if current is not None and self._is_same(path, current, data, digest):
+        entry = self._same_as(path, current, data, digest) if current is not None else None
+        if entry is not None:
             self._unchanged += 1
-            self._carry(path, digest)
+            self._carry(path, entry)
             return
         (self._changed if current is not None else self._added).append(path)
         if not self.dry_run:
@@ -160,17 +161,22 @@ class Writer:
         """Keep these files as they are, if every one is still as this writer last wrote it."""
         if not relpaths or self.dry_run:
             return False
-        intact = all(
-            path in self._current and path not in self._seen and self._intact(path, self._current[path])
-            for path in relpaths
-        )
-        if intact:
-            for path in relpaths:
-                self._claim(path)
-                self._unchanged += 1
-                self._digests[path] = self._manifest[path][2]
-                self._carry(path, self._digests[path])
-        return intact
+        entries = []
+        for path in relpaths:
+            entry = None if path in self._seen else self._intact(path)
+            if entry is None:
+                return False
+            entries.append(entry)
+        for path, entry in zip(relpaths, entries, strict=True):
+            self._claim(path)
+            self._unchanged += 1
+            self._digests[path] = entry[2]
+            self._carry(path, entry)
+        return True
+
+    def existing(self, prefix: str) -> list[str]:
+        """The files in out/ whose relative paths start with `prefix`, sorted."""
+        return sorted(path for path in self._current if path.startswith(prefix))
 
     def report(self) -> WriteReport:
         removed = tuple(sorted(set(self._current) - self._seen - {paths.MARKER}))
@@ -196,9 +202,10 @@ class Writer:
                 shutil.rmtree(retired)
         self.discard()
         if not self.dry_run:
-            self.tree = tree
-            if self.manifest_path is not None:
+            # A build that kept every file as it was leaves the manifest as it was (11,000 entries).
+            if self.manifest_path is not None and (tree != self.tree or self._new_manifest != self._manifest):
                 write_json(self.manifest_path, {"tree": tree, "files": self._new_manifest})
+            self.tree = tree
         return report
 
     def discard(self) -> None:
@@ -213,18 +220,23 @@ class Writer:
         if problem is None and path in self._seen:
             problem = Diagnostic(path, None, "two outputs want the same path")
         parent = posixpath.dirname(path)
-        if problem is None and (path in self._dirs or any(p in self._seen for p in _parents(parent))):
+        # A folder already in _dirs had its parents checked when it was added: a file per folder pays.
+        known = parent in self._dirs
+        clash = path in self._dirs or (not known and any(p in self._seen for p in _parents(parent)))
+        if problem is None and clash:
             problem = Diagnostic(path, None, "output is both a file and a folder")
         if problem:
             raise OutputError(problem)
         self._seen.add(path)
-        self._dirs.update(_parents(parent))
+        if not known:
+            self._dirs.update(_parents(parent))
 
-    def _carry(self, path: str, digest: str) -> None:
-        """An unchanged file goes into the new tree as a hard link, now or when staging starts."""
+    def _carry(self, path: str, entry: list) -> None:
+        """An unchanged file (`entry`: its manifest entry, true of the file in out/ now) goes into
+        the new tree as a hard link, now or when staging starts."""
         if self.dry_run:
             return
-        self._new_manifest[path] = _entry(self._current[path], digest)
+        self._new_manifest[path] = entry
         if self._carried is None:
             self._link(path)
         else:
@@ -287,22 +299,28 @@ class Writer:
                 with contextlib.suppress(OSError):
                     os.rmdir(folder)
 
-    def _intact(self, path: str, current: str) -> bool:
-        """Unchanged since this writer wrote it: size, modification time and inode as recorded."""
-        known = self._manifest.get(path)
+    def _intact(self, path: str) -> list | None:
+        """The manifest entry of a file in out/ unchanged since this writer wrote it (size,
+        modification time and inode as recorded; one stat), else None."""
+        known, current = self._manifest.get(path), self._current.get(path)
+        if known is None or current is None:
+            return None
         try:
             stat = os.stat(current)
         except OSError:
-            return False
-        return known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns] and known[3:] == [stat.st_ino]
+            return None
+        return known if known[:2] == [stat.st_size, stat.st_mtime_ns] and known[3:] == [stat.st_ino] else None
 
-    def _is_same(self, path: str, current: str, data: bytes, digest: str) -> bool:
-        if self._intact(path, current):
-            return self._manifest[path][2] == digest
+    def _same_as(self, path: str, current: str, data: bytes, digest: str) -> list | None:
+        """The manifest entry of the file in out/ when it holds these very bytes, else None."""
+        known = self._intact(path)
+        if known is not None:
+            return known if known[2] == digest else None
         try:
-            return os.stat(current).st_size == len(data) and Path(current).read_bytes() == data
+            same = os.stat(current).st_size == len(data) and Path(current).read_bytes() == data
+            return _entry(current, digest) if same else None
         except OSError:
-            return False
+            return None
 
 
 _TEMPORARY = ".publisher-tmp"
