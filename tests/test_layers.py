@@ -138,3 +138,15 @@ def test_the_checker_sees_a_wrong_import(tmp_path: Path):
     found = [target for _, target in imported("publisher.render.issues", path, known)]
     assert found == ["publisher.mailing.send", "publisher.render.paths", "publisher.cli"]
     assert "mailing" not in MAY_IMPORT["render"] and "cli" not in MAY_IMPORT["render"]
+
+
+MOST_LINES = 400  # a module past this does more than one job: split it
+
+
+def test_no_module_is_a_god_module():
+    long = {
+        str(path.relative_to(PACKAGE.parent)): n
+        for path in modules().values()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MOST_LINES
+    }
+    assert not long, f"modules over {MOST_LINES} lines: {long}"
