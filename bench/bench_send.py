@@ -51,6 +51,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def build_seeds(out: Path) -> None:
+    """The repository's seeds built into `out`: the issues the benchmarks send."""
+    subprocess.run(
+        [sys.executable, "-m", "publisher", "build", "--config", str(ROOT / "publisher.toml"),
+         "--seeds", str(ROOT / "seeds"), "--out", str(out)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
 def make_subscribers(db: Path, count: int) -> None:
     from publisher.mailing.subscribers import Store, Subscriber
 
@@ -104,11 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         out = folder / "out"
-        subprocess.run(
-            [sys.executable, "-m", "publisher", "build", "--config", str(ROOT / "publisher.toml"),
-             "--seeds", str(ROOT / "seeds"), "--out", str(out)],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        build_seeds(out)
         db = folder / "subscribers.db"
         make_subscribers(db, args.messages)
         port = free_port()

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_send import DATE, free_port, make_subscribers  # noqa: E402
+from bench.bench_send import DATE, build_seeds, free_port, make_subscribers  # noqa: E402
 
 
 def ledger_alone(target: Path | str, count: int) -> float:
@@ -78,11 +78,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         out = folder / "out"
-        subprocess.run(
-            [sys.executable, "-m", "publisher", "build", "--config", str(ROOT / "publisher.toml"),
-             "--seeds", str(ROOT / "seeds"), "--out", str(out)],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        build_seeds(out)
         port = free_port()
         sink = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "bench_send.py"), "--sink", str(port)],

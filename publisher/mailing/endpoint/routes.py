@@ -101,11 +101,16 @@ def _csrf(address: str) -> str:
     return forms.csrf_token(settings().secret, address, time.time())
 
 
+def _button_page(purpose: str) -> Response:
+    """A GET that changes nothing: the page with the one button whose POST acts (mail scanners GET every link)."""
+    token = request.args.get("token", "")
+    address = _read(purpose, token)
+    return page(f"{purpose}.html", address=address, token=token, csrf=_csrf(address))
+
+
 @blueprint.get("/confirm")
 def confirm_page() -> Response:
-    token = request.args.get("token", "")
-    address = _read("confirm", token)
-    return page("confirm.html", address=address, token=token, csrf=_csrf(address))
+    return _button_page("confirm")
 
 
 @blueprint.post("/confirm")
@@ -172,9 +177,7 @@ def preferences() -> Response:
 
 @blueprint.get("/unsubscribe")
 def unsubscribe_page() -> Response:
-    token = request.args.get("token", "")
-    address = _read("unsubscribe", token)
-    return page("unsubscribe.html", address=address, token=token, csrf=_csrf(address))
+    return _button_page("unsubscribe")
 
 
 @blueprint.post("/unsubscribe")
