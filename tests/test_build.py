@@ -249,9 +249,10 @@ def test_a_build_without_the_indexer_keeps_the_old_index_and_says_it_is_due(
 
     run(site, "out", jobs=1)
     index_before = {path: data for path, data in tree(site / "out").items() if path.startswith("pagefind/")}
-    assert index_before
-    digest = next((site / "seeds" / "generated").glob("*.txt"))
-    digest.write_bytes(digest.read_bytes().replace(b"#", b"#serving-edit #", 1))
+    assert {path.split("/")[1] for path in index_before} == {"2000", "2024"}  # one index a year
+    # An edit in each year: both indexes are out of date, and both wait.
+    for digest in (next((site / "seeds" / "generated").glob("*.txt")), next((site / "seeds").glob("000_*.txt"))):
+        digest.write_bytes(digest.read_bytes().replace(b"#", b"#serving-edit #", 1))
 
     def no_indexer(*args: object) -> list:
         raise AssertionError("the indexer ran")
@@ -267,4 +268,14 @@ def test_a_build_without_the_indexer_keeps_the_old_index_and_says_it_is_due(
         assert again.search_pending and not again.write.differs  # still due, and nothing else to do
     caught_up = assert_warm_equals_cold(site)  # with the indexer: the same out/ as a cold build
     assert not caught_up.search_pending
+    assert {path.split("/")[1] for path in caught_up.write.changed if path.startswith("pagefind/")} == {"2000", "2024"}
     assert not run(site, "out", jobs=1, index_search=False).search_pending  # an index up to date is kept
+    # An edit in one year: that year's index waits, the other year's is up to date and kept as it is.
+    digest = next((site / "seeds" / "generated").glob("*.txt"))
+    digest.write_bytes(digest.read_bytes().replace(b"#serving-edit", b"#serving-edit-again", 1))
+    with monkeypatch.context() as patch:
+        patch.setattr(search, "index", no_indexer)
+        deferred = run(site, "out", jobs=1, index_search=False)
+    assert deferred.search_pending and not [path for path in deferred.write.changed if path.startswith("pagefind/")]
+    caught_up = run(site, "out", jobs=1)
+    assert {path.split("/")[1] for path in caught_up.write.changed if path.startswith("pagefind/")} == {"2000"}

@@ -1,21 +1,24 @@
-"""Search over every note (build/search.py, render/search.py, static/search.js): Pagefind's index,
-built into the staging tree with everything else, byte-identical across rebuilds, run again only when
-a note changed; and found in headless Chromium, in Korean and in English."""
+"""Search over every note (build/search.py, render/search.py, static/search.js): Pagefind's index, one
+a year, built into the staging tree with everything else, byte-identical across rebuilds, run again
+only for the years in which a note changed; and found in headless Chromium, in Korean and in English,
+every year in one search."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from publisher.build import search
-from publisher.build.pipeline import check
+from publisher.build.pipeline import build, check
 from publisher.config import load_config
 from publisher.digests.catalog import Catalog
 from publisher.errors import Diagnostic, OutputError
 from publisher.render import paths
+from publisher.render.output import Output
 from publisher.render.search import index_language
 
 from .browser import serve_folder
@@ -42,12 +45,52 @@ def note_text(entry) -> str:
 
 def test_the_index_is_in_out_with_one_record_per_note(built: Path, catalog: Catalog) -> None:
     files = bundle(built)
-    assert "pagefind/pagefind.js" in files and "pagefind/pagefind-entry.json" in files
-    fragments = [name for name in files if name.startswith("pagefind/fragment/")]
+    assert {name.split("/")[1] for name in files} == {"2024"}  # the seeds are all of 2024: one index
+    assert "pagefind/2024/pagefind.js" in files and "pagefind/2024/pagefind-entry.json" in files
+    fragments = [name for name in files if name.startswith("pagefind/2024/fragment/")]
     assert len(fragments) == sum(len(d.entries) for d in catalog.digests) == 39
     assert not [name for name in files if "-ui." in name]  # Pagefind's own interfaces are left out
     # One language for every note, the site's: a Korean and an English word are found in one index.
-    assert '"ko"' in files["pagefind/pagefind-entry.json"].decode() and index_language("ko-KR") == "ko"
+    assert '"ko"' in files["pagefind/2024/pagefind-entry.json"].decode() and index_language("ko-KR") == "ko"
+    # The search page names every year's index for its script, newest first, linked from the page.
+    page = (built / paths.SEARCH).read_text("utf-8")
+    assert """data-indexes='[{"url": "../pagefind/2024/pagefind.js", "year": 2024}]'""" in page
+
+
+def redate(source: Path, target: Path, date: str) -> None:
+    """A copy of a digest under another date (its first line)."""
+    lines = source.read_text("utf-8").splitlines(keepends=True)
+    target.write_text(f"{date}\n" + "".join(lines[1:]), "utf-8")
+
+
+def test_one_index_a_year_and_an_added_digest_reindexes_its_year_only(project: Path, monkeypatch) -> None:
+    seeds = sorted((project / "seeds").glob("*.txt"))
+    redate(seeds[1], project / "seeds" / "older.txt", "2023년 3월 5일")
+    calls = []
+    real = search.index
+
+    def counting(documents, language, bundle):
+        calls.append((bundle, len(documents)))
+        return real(documents, language, bundle)
+
+    monkeypatch.setattr(search, "index", counting)
+    assert run_cli("build", "--jobs", "1").exit_code == 0
+    assert sorted(calls) == [("pagefind/2023", 10), ("pagefind/2024", 39)]
+    out = project / "out"
+    years = {name.split("/")[1] for name in bundle(out)}
+    assert years == {"2023", "2024"}
+    older = {p: p.stat().st_ino for p in sorted((out / "pagefind" / "2023").rglob("*")) if p.is_file()}
+    calls.clear()
+
+    redate(seeds[2], project / "seeds" / "newer.txt", "2024년 8월 1일")
+    config = load_config(project / "publisher.toml")
+    report = build(config, jobs=1)
+    assert calls == [("pagefind/2024", 39 + 6)]  # the notes of 2024 only
+    changed = [*report.write.added, *report.write.changed, *report.write.removed]
+    assert [path for path in changed if path.startswith("pagefind/2023/")] == []
+    assert [path for path in changed if path.startswith("pagefind/2024/")]
+    # 2023's index is the same files, untouched: the same inodes in the new out/
+    assert {p: p.stat().st_ino for p in sorted((out / "pagefind" / "2023").rglob("*")) if p.is_file()} == older
 
 
 def test_the_index_is_byte_identical_across_builds_and_checked(project: Path) -> None:
@@ -66,9 +109,9 @@ def test_a_no_op_build_never_runs_the_indexer_and_an_edit_does(project: Path, mo
     calls = []
     real = search.index
 
-    def counting(documents, language):
+    def counting(documents, language, *rest):
         calls.append(len(documents))
-        return real(documents, language)
+        return real(documents, language, *rest)
 
     monkeypatch.setattr(search, "index", counting)
     assert run_cli("build", "--jobs", "1").exit_code == 0
@@ -85,7 +128,7 @@ def test_a_failing_indexer_leaves_out_as_it_was(project: Path, monkeypatch) -> N
     assert run_cli("build", "--jobs", "1").exit_code == 0
     before = {p: p.read_bytes() for p in sorted((project / "out").rglob("*")) if p.is_file()}
 
-    def broken(documents, language):
+    def broken(*args):
         raise OutputError(Diagnostic("pagefind", None, "the search indexer failed: disk full"))
 
     monkeypatch.setattr(search, "index", broken)
@@ -104,7 +147,28 @@ def test_the_indexer_reports_its_own_failure(monkeypatch, tmp_path: Path) -> Non
     fake.chmod(0o755)
     monkeypatch.setattr(search, "_executable", lambda: str(fake))
     with pytest.raises(OutputError, match="the search indexer failed: Error: no pages found"):
-        search.index([], "ko")
+        search.index([], "ko", "pagefind/2024")
+
+
+def test_the_indexer_leaves_nothing_behind(monkeypatch, tmp_path: Path) -> None:
+    """Its documents and bundle are in a temporary folder, removed after a failure as after a success."""
+    seen, temporary = tmp_path / "seen", tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    real = search._executable()
+    fake = tmp_path / "pagefind"
+    fake.write_text(f"#!/bin/sh\npwd > {seen}\nls site >> {seen}\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(search, "_executable", lambda: str(fake))
+    with pytest.raises(OutputError):
+        search.index([Output("2024-01-01/1.html", b"<p>x</p>")], "ko", "pagefind/2024")
+    folder, listed = seen.read_text().splitlines()
+    assert Path(folder).parent == temporary and listed == "2024-01-01"
+    assert list(temporary.iterdir()) == []
+    monkeypatch.setattr(search, "_executable", lambda: real)
+    outputs = search.index([Output("2024-01-01/1.html", b"<html><body><p>x</p></body></html>")], "ko", "y/2024")
+    assert outputs and all(output.relpath.startswith("y/2024/") for output in outputs)
+    assert list(temporary.iterdir()) == []
 
 
 # ------------------------------------------------------------------------------- in Chromium
@@ -193,5 +257,67 @@ def test_the_search_page_says_so_without_javascript(built: Path, browser) -> Non
     try:
         page.goto((built / paths.SEARCH).as_uri())
         assert "자바스크립트가 필요합니다" in page.text_content("noscript, body")
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Catalog]:
+    """The seeds (2024) and a copy of one of them dated 2023, built: two indexes."""
+    folder = tmp_path_factory.mktemp("two-years")
+    shutil.copytree(SEEDS, folder / "seeds")
+    redate(sorted(SEEDS.glob("*.txt"))[1], folder / "seeds" / "older.txt", "2023년 3월 5일")
+    config = CONFIG.with_paths(seeds=folder / "seeds", out=folder / "out", cache=folder / "cache")
+    build(config)
+    checked = check(config)
+    assert checked.catalog is not None
+    return folder / "out", checked.catalog
+
+
+@pytest.mark.browser
+def test_one_search_finds_the_notes_of_every_year_ranked_together(two_years, browser) -> None:
+    out, catalog = two_years
+    with serve_folder(out) as base:
+        page = browser.page(1280)
+        try:
+            found = search_in(page, base, "Claude")
+            assert set(found) == expected_urls(catalog, "claude") and len(found) == 3
+            years = [url.split("/")[1][:4] for url in found]
+            # Ranked by score over both years, not one year after the other: the years interleave.
+            assert years == ["2024", "2023", "2024"]
+            assert page.text_content("#search-status") == "‘Claude’: 노트 3편"  # every year counted
+            korean = search_in(page, base, "실험")
+            assert set(korean) == expected_urls(catalog, "실험")
+            assert {url.split("/")[1][:4] for url in korean} == {"2023", "2024"}
+        finally:
+            page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lost", ["2023", "2024"], ids=["an-older-year", "the-newest-year"])
+def test_a_year_whose_index_does_not_load_is_left_out_and_named(two_years, browser, tmp_path, lost) -> None:
+    out, catalog = two_years
+    shutil.copytree(out, tmp_path / "out")
+    shutil.rmtree(tmp_path / "out" / paths.search_bundle(int(lost)))
+    with serve_folder(tmp_path / "out") as base:
+        page = browser.page(1280)
+        try:
+            found = search_in(page, base, "Claude")
+            assert found and all(f"/{lost}-" not in url for url in found)
+            assert set(found) == {url for url in expected_urls(catalog, "claude") if f"/{lost}-" not in url}
+            status = page.text_content("#search-status")
+            assert f"노트 {len(found)}편" in status and f"{lost}년 색인을 불러오지 못해" in status
+        finally:
+            page.close()
+
+
+@pytest.mark.browser
+def test_the_search_page_says_so_from_a_file(built: Path, browser) -> None:
+    """From file:// a browser loads no module (the index), but the page's own script runs and says why."""
+    page = browser.page(1280)
+    try:
+        page.goto((built / paths.SEARCH).as_uri() + "?q=실험")
+        page.wait_for_function("document.getElementById('search-status').textContent !== ''", timeout=15000)
+        assert "웹 서버에서 열어 주세요" in page.text_content("#search-status")
     finally:
         page.close()

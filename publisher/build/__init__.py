@@ -3,7 +3,7 @@
     pipeline.py  `build()` and `check()`: every stage in order, in one screen
     workers.py   per-digest rendering in worker processes, in job order
     cache.py     the content-addressed cache of parsed digests and rendered parts
-    search.py    the search index: Pagefind run over the notes, as one group of the build
+    search.py    the search index: Pagefind run over the notes, one group of the build a year
     writer.py    the only writer to `out/`: atomic swap, unchanged files kept, stale ones pruned
     outdir.py    what belongs to `out/` itself: its lock (beside it), the id of the tree it holds, the
                  folders beside it (staging, spare) and the atomic swap

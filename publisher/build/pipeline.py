@@ -21,7 +21,6 @@ from ..digests.model import Digest
 from ..digests.parse import parse_sources
 from ..digests.sources import read_sources
 from ..errors import Diagnostic, SourceError
-from ..render import paths
 from ..render.context import Context
 from ..render.output import Group, group_key
 from ..render.templating import load_theme
@@ -29,7 +28,7 @@ from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, cont
 from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
 from .outdir import LOCK_WAIT, trusted
 from .records import read_json, write_json
-from .search import search_group
+from .search import search_groups
 from .workers import default_jobs, make_groups, render_digests
 from .writer import Writer, WriteReport
 
@@ -173,7 +172,7 @@ class _Run:
         self.staging: Path | None = None  # set when workers write new files into staging themselves
         self.rendered = 0
         self.index_search, self.search_pending = index_search, False
-        self.search_key: str | None = None  # the search index's group key, when there is an index
+        self.search_bundles: dict[str, str] = {}  # group key of each year's search index → its folder
 
     def render(self) -> None:
         """Decide what to keep, then render every unit still needed in one batch (workers, cache):
@@ -208,7 +207,9 @@ class _Run:
         """Make the feeds and pages whose groups were not kept."""
         if self.progress:
             self.progress("feeds and pages", 0, 0)
-        made = make_groups([group for _, group in self.todo_groups], self.fragments, self.workers, self.staging)
+        groups = [group for _, group in self.todo_groups]
+        slow = sum(key in self.search_bundles for key, _ in self.todo_groups)  # they come first
+        made = make_groups(groups, self.fragments, self.workers, self.staging, alone=slow)
         for (key, _), outputs in zip(self.todo_groups, made, strict=True):
             for output in outputs:
                 self.writer.add(output)
@@ -233,21 +234,23 @@ class _Run:
         self.context = dataclasses.replace(self.context, prepared=prepared)
 
     def _aggregate_groups(self) -> list[tuple[str, Group]]:
-        # The search index first: it is the slowest group, so it starts while the others are made.
-        searching = search_group(self.catalog, self.context, self.content)
-        groups = [*filter(None, [searching]), *aggregate_groups(self.catalog, self.context, self.content)]
+        # The search index first, a group a year: the slowest groups, so they start while the others
+        # are made, each in a worker of its own (make_groups).
+        shards = search_groups(self.catalog, self.context, self.content)
+        groups = [*(group for _, group in shards), *aggregate_groups(self.catalog, self.context, self.content)]
         keyed = [(group_key(self.shared, theme_key(self.context, g.uses), g.key), g) for g in groups]
-        self.search_key = keyed[0][0] if searching else None
+        self.search_bundles = {key: bundle for (key, _), (bundle, _) in zip(keyed[: len(shards)], shards, strict=True)}
         return keyed
 
     def _defer_search(self) -> None:
-        """Leave an out-of-date search index out of this build: out/ keeps the files of the old one
-        (when intact; else none) and the report asks for a build with the indexer."""
-        stale = [(key, group) for key, group in self.todo_groups if key == self.search_key]
-        if stale:
-            self.todo_groups.remove(stale[0])
-            self.search_pending = True
-            self.writer.keep_all(self.writer.existing(f"{paths.SEARCH_BUNDLE}/"))
+        """Leave every out-of-date year of the search index out of this build: out/ keeps the files
+        of each one's old index (when intact; else none) and the report asks for a build with the
+        indexer. The years that are up to date were kept as usual."""
+        stale = {key for key, _ in self.todo_groups if key in self.search_bundles}
+        self.todo_groups = [(key, group) for key, group in self.todo_groups if key not in stale]
+        for key in sorted(stale, key=self.search_bundles.__getitem__):
+            self.writer.keep_all(self.writer.existing(f"{self.search_bundles[key]}/"))
+        self.search_pending = bool(stale)
 
     def remember(self) -> None:
         """Keep what this build used: cache entries of its digests, and which files each group made."""

@@ -109,7 +109,7 @@ def _render(
         return
     with _pool(workers, initializer=_start_worker, initargs=(context, staging)) as pool:
         chunk = max(1, min(16, len(jobs) // (workers * 8)))
-        yield from _bounded_map(pool, _render_in_worker, jobs, chunk, workers)
+        yield from _bounded_map(pool, _render_in_worker, _chunks(jobs, chunk), workers)
 
 
 # Aggregate groups hold closures over the catalog: workers get them by fork, not by pickling.
@@ -124,21 +124,31 @@ def _make_in_fork(index: int) -> list[Output] | list[Staged]:
 
 
 def make_groups(
-    groups: list[Group], fragments: Fragments, workers: int, staging: Path | None = None
+    groups: list[Group], fragments: Fragments, workers: int, staging: Path | None = None, alone: int = 0
 ) -> Iterator[list[Output] | list[Staged]]:
     """Each group's outputs, in order; in forked workers when that is safe (no other thread runs in
     this process, as under `publisher serve`, and the system can fork), else one after another.
-    With `staging`, forked workers write the outputs there and return `Staged` records."""
+    With `staging`, forked workers write the outputs there and return `Staged` records.
+
+    The first `alone` groups are slow (the search index, a year each: seconds, where the others take
+    milliseconds): each goes to a worker on its own, so that they run side by side rather than in
+    one chunk, and two of them are reason enough to start workers."""
     global _forked
-    if workers <= 1 or len(groups) < MIN_PARALLEL_GROUPS or not _can_fork():
+    if workers <= 1 or (len(groups) < MIN_PARALLEL_GROUPS and alone < 2) or not _can_fork():
         yield from (group.make(fragments) for group in groups)
         return
     _forked = (groups, fragments, staging)
+    numbers = list(range(len(groups)))
     try:
         with _pool(workers) as pool:
-            yield from _bounded_map(pool, _make_in_fork, list(range(len(groups))), 4, workers)
+            chunks = _chunks(numbers[:alone], 1) + _chunks(numbers[alone:], 4)
+            yield from _bounded_map(pool, _make_in_fork, chunks, workers)
     finally:
         _forked = None
+
+
+def _chunks(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _run_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:
@@ -146,11 +156,11 @@ def _run_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:
 
 
 def _bounded_map(
-    pool: ProcessPoolExecutor, function: Callable[[T], R], items: list[T], chunk: int, workers: int
+    pool: ProcessPoolExecutor, function: Callable[[T], R], chunks: list[list[T]], workers: int
 ) -> Iterator[R]:
-    """pool.map, in order, but with only a few chunks in flight: Executor.map submits everything at
-    once, and finished results then wait in memory while the build writes (hundreds of MB)."""
-    chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
+    """pool.map over chunks, in order, but with only a few chunks in flight: Executor.map submits
+    everything at once, and finished results then wait in memory while the build writes (hundreds
+    of MB)."""
     pending: collections.deque = collections.deque()
     for piece in chunks:
         pending.append(pool.submit(_run_chunk, function, piece))

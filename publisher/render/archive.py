@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from ..digests.catalog import Catalog, TopicSummary
 from ..digests.model import Digest, Entry, Tag, Topic
-from . import assemble, paths, words
+from . import assemble, paths, search, words
 from .context import Context
 from .feedmodel import MEDIA_TYPES
 from .output import Group, Output, group_key
@@ -86,6 +86,9 @@ class Links:
     @property
     def search_script(self) -> str:
         return self.to(paths.static(SEARCH_SCRIPT))
+
+    def search_index(self, year: int) -> str:
+        return self.to(paths.search_entry(year))
 
 
 @dataclass(frozen=True)
@@ -202,10 +205,15 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
         topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
         groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
     notes = sum(len(digest.entries) for digest in catalog.digests)
+    # Every year's index, newest first, for static/search.js to load: the page changes with the set
+    # of years, not with every note.
+    years = search.index_years(catalog)
+    indexes = [{"year": year, "url": Links(paths.SEARCH).search_index(year)} for year in years]
+    about = words.search_description(notes)
     page = functools.partial(
-        _page, context, "site/search.html", paths.SEARCH, description=words.search_description(notes), notes=notes
+        _page, context, "site/search.html", paths.SEARCH, description=about, notes=notes, indexes=indexes
     )
-    groups.append(_group(group_key("search-page", str(notes)), "site/search.html", page))
+    groups.append(_group(group_key("search-page", str(notes), repr(years)), "site/search.html", page))
     page = functools.partial(_not_found, context)
     groups.append(_group(group_key("not-found"), "site/404.html", page))
     for summary in catalog.topics:

@@ -27,7 +27,7 @@ SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
 OPML = "tags.opml"
 STATIC = "static"
-SEARCH_BUNDLE = "pagefind"  # the search index, written by Pagefind (build/search.py)
+SEARCH_BUNDLE = "pagefind"  # the search index, written by Pagefind (build/search.py), one bundle a year
 MARKER = ".publisher-out"  # tells the writer that a folder is ours to replace
 
 
@@ -63,6 +63,16 @@ def email(date: dt.date, extension: str) -> str:
 def send_manifest(date: dt.date) -> str:
     """What `send` needs besides the built email issue to personalise it (out/send/, not out/email/)."""
     return f"send/{date.isoformat()}.json"
+
+
+def search_bundle(year: int) -> str:
+    """The folder of one year's search index (Pagefind's bundle): `pagefind/2024`."""
+    return f"{SEARCH_BUNDLE}/{year}"
+
+
+def search_entry(year: int) -> str:
+    """The script a browser loads to search that year's index (Pagefind's `pagefind.js`)."""
+    return f"{search_bundle(year)}/pagefind.js"
 
 
 def static(name: str) -> str:
