@@ -1,0 +1,149 @@
+"""Is out/ already what the sources give? Answered from file metadata alone, before anything is read.
+
+A rebuild with nothing changed is the most common build (CI on every push, a writer running
+`publisher build` twice), and the one that should cost nothing. A build records its inputs' stats
+(every digest, every theme file, publisher's own code, with the config and the indexer's version)
+and its outputs' stats. When both are as recorded, the next build prints the recorded summary and
+stops, without parsing, rendering, or loading the renderers at all. Anything else (a changed or
+new file, an edited output, another config, a search index left out of date) takes the full
+build, which finds what to redo.
+
+As in make and git, a file is taken as unchanged while its size, modification and change times and
+inode are. A file changed within the clock tick of its recorded stat could hide (git's "racy"
+files), so a build whose inputs were touched in the last seconds before it started records
+nothing: the next build does the full check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__
+from ..config import Config, theme_dirs
+from ..errors import OutputError
+from .outdir import existing_files, lock, tree_of
+from .records import out_record, read_json, record_last_build, write_json
+
+RACY_SECONDS = 2.0  # an input touched this close before the build started is not trusted by its stat
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The stat fingerprint of a build's inputs, and whether it can be trusted."""
+
+    key: str
+    racy: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a build that changes nothing prints: the last full build's counts and warnings."""
+
+    digests: int
+    entries: int
+    topics: int
+    files: int
+    warnings: tuple[str, ...]
+
+
+def inputs(config: Config) -> Inputs:
+    """Stat every input: the digests, the theme's files, publisher's code and the search indexer
+    (its package holds the binary: a new version is new files), plus the whole config."""
+    package = Path(__file__).resolve().parent.parent
+    files = [*_files(config.paths.seeds, ".txt"), *_files(package, ".py")]
+    for folder in (*theme_dirs(config), *_package_folder("pagefind_bin")):
+        files += _files(folder, "")
+    started = time.time_ns()
+    # The working folder too: messages name files relative to it.
+    digest = hashlib.sha256(repr((config, __version__, os.getcwd())).encode())
+    newest = 0
+    for path in sorted(files):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue  # gone while listed: the full build will say so
+        newest = max(newest, stat.st_mtime_ns, stat.st_ctime_ns)
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\0{stat.st_ino}\n".encode())
+    return Inputs(digest.hexdigest(), racy=newest > started - RACY_SECONDS * 1e9)
+
+
+def outputs(out_dir: Path) -> tuple[str, int]:
+    """The stat fingerprint of every file in the output folder, and how many there are."""
+    digest = hashlib.sha256()
+    found = existing_files(out_dir)
+    for relpath, path in sorted(found.items()):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            continue
+        digest.update(f"{relpath}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode())
+    return digest.hexdigest(), len(found)
+
+
+def up_to_date(config: Config, found: Inputs, *, strict: bool = False) -> Summary | None:
+    """The last build's summary when out/ holds the build of exactly these inputs; else None."""
+    record = read_json(out_record(config, "uptodate"))
+    if found.racy or record.get("inputs") != found.key:
+        return None
+    summary = record.get("summary")
+    if not isinstance(summary, dict) or (strict and summary.get("warnings")):
+        return None  # --strict fails on warnings: the full build says so, file by file
+    try:
+        summary = Summary(**{**summary, "warnings": tuple(summary["warnings"])})
+    except (TypeError, KeyError):
+        return None
+    out_dir = config.paths.out
+    try:
+        descriptor = lock(out_dir, wait=0)  # another build writing out/: that one decides
+    except OutputError:
+        return None
+    try:
+        if record.get("tree") != tree_of(out_dir) or record.get("outputs") != outputs(out_dir)[0]:
+            return None
+        record_last_build(config, record["tree"])  # this build changed nothing: nothing to announce
+        return summary
+    finally:
+        os.close(descriptor)
+
+
+def remember(config: Config, found: Inputs, digests: int, entries: int, topics: int, warnings: list[str]) -> None:
+    """After a full build that left out/ whole: what the next build compares with."""
+    path = out_record(config, "uptodate")
+    if found.racy:
+        path.unlink(missing_ok=True)
+        return
+    fingerprint, files = outputs(config.paths.out)
+    summary = Summary(digests, entries, topics, files, tuple(warnings))
+    record = {
+        "inputs": found.key,
+        "tree": tree_of(config.paths.out),
+        "outputs": fingerprint,
+        "summary": {**summary.__dict__, "warnings": list(summary.warnings)},
+    }
+    if read_json(path) != record:
+        write_json(path, record)
+
+
+def forget(config: Config) -> None:
+    """A build that leaves out/ incomplete on purpose (the search index left for later)."""
+    out_record(config, "uptodate").unlink(missing_ok=True)
+
+
+def _files(folder: Path, suffix: str) -> Iterable[str]:
+    """Every file below the folder whose name ends with `suffix` (symbolic links followed, as
+    sources.read_sources does), as plain strings: thousands, listed on every build."""
+    for root, folders, names in os.walk(folder, followlinks=True):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        yield from (os.path.join(root, name) for name in names if name.endswith(suffix))
+
+
+def _package_folder(name: str) -> list[Path]:
+    """Where an installed package lives, without importing it; [] when it is not installed."""
+    spec = importlib.util.find_spec(name)
+    return [Path(folder) for folder in (spec.submodule_search_locations or [])] if spec else []
