@@ -57,9 +57,9 @@ def inputs(config: Config) -> Inputs:
     """Stat every input: the digests, the theme's files, publisher's code and the search indexer
     (its package holds the binary: a new version is new files), plus the whole config."""
     package = Path(__file__).resolve().parent.parent
-    files = [*_files(config.paths.seeds, ".txt"), *_files(package, ".py")]
+    files = [*listed_files(config.paths.seeds, ".txt"), *listed_files(package, ".py")]
     for folder in (*theme_dirs(config), *_package_folder("pagefind_bin")):
-        files += _files(folder, "")
+        files += listed_files(folder, "")
     started = time.time_ns()
     # The working folder too: messages name files relative to it.
     digest = hashlib.sha256(repr((config, __version__, os.getcwd())).encode())
@@ -150,9 +150,10 @@ def _same_contents(racy: object) -> bool:
         return False
 
 
-def _files(folder: Path, suffix: str) -> Iterable[str]:
+def listed_files(folder: Path, suffix: str) -> Iterable[str]:
     """Every file below the folder whose name ends with `suffix` (symbolic links followed, as
-    sources.read_sources does), as plain strings: thousands, listed on every build."""
+    sources.read_sources does; none when there is no such folder), as plain strings: thousands,
+    listed on every build."""
     for root, folders, names in os.walk(folder, followlinks=True):
         folders[:] = [name for name in folders if name != "__pycache__"]
         yield from (os.path.join(root, name) for name in names if name.endswith(suffix))
