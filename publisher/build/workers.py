@@ -108,7 +108,7 @@ def _render(
     if workers <= 1 or len(jobs) < MIN_PARALLEL:
         yield from ((render_digest(job, context), None) for job in jobs)
         return
-    with _pool(workers, initializer=_start_worker, initargs=(context, staging)) as pool:
+    with _shared_with_workers(), _pool(workers, initializer=_start_worker, initargs=(context, staging)) as pool:
         chunk = max(1, min(16, len(jobs) // (workers * 8)))
         yield from _bounded_map(pool, _render_in_worker, jobs, chunk, workers)
 
@@ -135,14 +135,22 @@ def make_groups(
         yield from (group.make(fragments) for group in groups)
         return
     _forked = (groups, fragments, staging)
-    # The workers share the parent's objects page by page until they write to one; a collection in
-    # a worker would write to every container it inherited (the catalog, the fragments) and copy it.
-    gc.freeze()
     try:
-        with _pool(workers) as pool:
+        with _shared_with_workers(), _pool(workers) as pool:
             yield from _bounded_map(pool, _make_in_fork, list(range(len(groups))), 4, workers)
     finally:
         _forked = None
+
+
+@contextlib.contextmanager
+def _shared_with_workers() -> Iterator[None]:
+    """Forked workers share the parent's objects page by page until they write to one; a garbage
+    collection in a worker would write to every container it inherited (the catalog, the fragments)
+    and so copy it. Frozen, the collector leaves them alone (the gc module's advice for fork)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
         gc.unfreeze()
 
 
