@@ -9,7 +9,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
-import gc
 import os
 import signal
 import threading
@@ -108,7 +107,7 @@ def _render(
     if workers <= 1 or len(jobs) < MIN_PARALLEL:
         yield from ((render_digest(job, context), None) for job in jobs)
         return
-    with _shared_with_workers(), _pool(workers, initializer=_start_worker, initargs=(context, staging)) as pool:
+    with _pool(workers, initializer=_start_worker, initargs=(context, staging)) as pool:
         chunk = max(1, min(16, len(jobs) // (workers * 8)))
         yield from _bounded_map(pool, _render_in_worker, jobs, chunk, workers)
 
@@ -136,22 +135,10 @@ def make_groups(
         return
     _forked = (groups, fragments, staging)
     try:
-        with _shared_with_workers(), _pool(workers) as pool:
+        with _pool(workers) as pool:
             yield from _bounded_map(pool, _make_in_fork, list(range(len(groups))), 4, workers)
     finally:
         _forked = None
-
-
-@contextlib.contextmanager
-def _shared_with_workers() -> Iterator[None]:
-    """Forked workers share the parent's objects page by page until they write to one; a garbage
-    collection in a worker would write to every container it inherited (the catalog, the fragments)
-    and so copy it. Frozen, the collector leaves them alone (the gc module's advice for fork)."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _run_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:
