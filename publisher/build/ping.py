@@ -32,8 +32,7 @@ from ..digests.model import Tag
 from ..errors import Diagnostic, PublisherError, shown_path
 from ..render import paths
 from .outdir import tree_of
-from .pipeline import LAST_BUILD
-from .records import read_json, write_json
+from .records import LAST_BUILD, read_json, write_json
 
 RECORD = "websub.json"
 TIMEOUT = 10.0  # seconds for each request to the hub

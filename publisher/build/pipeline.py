@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,9 +24,10 @@ from ..render.context import Context
 from ..render.output import Group, group_key
 from ..render.templating import load_theme
 from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
+from . import uptodate
 from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
 from .outdir import LOCK_WAIT, trusted
-from .records import read_json, write_json
+from .records import out_record, read_json, record_last_build, write_json
 from .search import search_groups
 from .workers import default_jobs, make_groups, render_digests
 from .writer import Writer, WriteReport
@@ -106,12 +106,16 @@ def build(
     stages: dict[str, float] = {}
     tick = _stopwatch(stages)
     reuse = use_cache and not dry_run
+    found = uptodate.inputs(config) if reuse else None  # before reading: an edit from here on is seen next time
     checked = check(config, use_cache=reuse)
     if checked.catalog is None or (strict and checked.warnings):
         raise SourceError(list(checked.errors + checked.warnings))
-    context = Context(config, load_theme(config.paths.templates))
+    theme = load_theme(config.paths.templates)
+    if reuse:  # compiled templates kept between builds: a small build need not compile them all again
+        theme = dataclasses.replace(theme, compiled=str(config.paths.cache / "templates"))
+    context = Context(config, theme)
     tick("parse")
-    manifest = _manifest_path(config) if use_cache else None
+    manifest = out_record(config, "out") if use_cache else None
     with Writer(config.paths.out, manifest, dry_run=dry_run, wait=wait, on_wait=on_wait) as writer:
         run = _Run(checked.catalog, context, writer, reuse, jobs or default_jobs(), progress, index_search)
         try:
@@ -121,12 +125,14 @@ def build(
             tick("aggregates")
             report = run.commit()
             tick("write")
+            if reuse:  # under the lock: out/ is still the tree this build made
+                _remember_inputs(config, found, checked, run.search_pending, writer.files)
         except BaseException:
             run.forget()
             raise
     if reuse:
         run.remember()
-        _record(config, report, writer.tree)
+        record_last_build(config, writer.tree, report.added, report.changed, report.removed)
     seconds = time.perf_counter() - started
     return BuildReport(checked.catalog, checked.warnings, report, seconds, stages, run.rendered, run.search_pending)
 
@@ -155,7 +161,7 @@ class _Run:
         self.catalog, self.context, self.writer, self.reuse = catalog, context, writer, reuse
         self.workers, self.progress = workers, progress
         self.cache = PartsCache(config.paths.cache) if reuse else None
-        self.groups_path = _groups_path(config)
+        self.groups_path = out_record(config, "groups")
         self.shared = context_key(context)
         self.content = {digest.date: content_key(digest) for digest in catalog.digests}
         self.jobs = digest_jobs(catalog)
@@ -284,6 +290,20 @@ class _Run:
             yield parts
 
 
+def _remember_inputs(
+    config: Config, found: uptodate.Inputs | None, checked: Checked, search_pending: bool, files: dict[str, list]
+) -> None:
+    """What lets the next build with the same inputs stop at once; nothing when out/ is left with an
+    out-of-date search index on purpose (the next build must make it)."""
+    catalog = checked.catalog
+    if found is None or catalog is None or search_pending:
+        uptodate.forget(config)
+        return
+    warnings = [str(warning) for warning in checked.warnings]
+    counts = (len(catalog.digests), catalog.entry_count, len(catalog.topics))
+    uptodate.remember(config, found, files, counts, warnings)
+
+
 def _stopwatch(stages: dict[str, float]) -> Callable[[str], None]:
     last = [time.perf_counter()]
 
@@ -293,29 +313,3 @@ def _stopwatch(stages: dict[str, float]) -> Callable[[str], None]:
         last[0] = now
 
     return tick
-
-
-def _out_id(config: Config) -> str:
-    """The cache keeps one record per output folder."""
-    return hashlib.sha256(str(config.paths.out.resolve()).encode()).hexdigest()[:16]
-
-
-def _manifest_path(config: Config) -> Path:
-    """The writer's record of the output folder: size, time and hash of every file it wrote."""
-    return config.paths.cache / f"out-{_out_id(config)}.json"
-
-
-def _groups_path(config: Config) -> Path:
-    """Which files each group key made in the last build into that output folder."""
-    return config.paths.cache / f"groups-{_out_id(config)}.json"
-
-
-LAST_BUILD = "last-build.json"
-
-
-def _record(config: Config, report: WriteReport, tree: str) -> None:
-    """What the last build changed, for `publisher ping` (WebSub) and people who wonder; `tree`
-    tells whether out/ is still what that build made."""
-    record = {"out": str(config.paths.out), "tree": tree}
-    record.update(added=report.added, changed=report.changed, removed=report.removed)
-    write_json(config.paths.cache / LAST_BUILD, record)

@@ -3,9 +3,14 @@ written whole or not at all, and read forgivingly, since a missing or damaged re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
+
+from ..config import Config
+
+LAST_BUILD = "last-build.json"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -31,3 +36,20 @@ def read_json(path: Path | None) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def out_record(config: Config, kind: str) -> Path:
+    """The cache keeps one record of each kind per output folder (the writer's manifest, the
+    groups a build made, the up-to-date check's fingerprints)."""
+    out_id = hashlib.sha256(str(config.paths.out.resolve()).encode()).hexdigest()[:16]
+    return config.paths.cache / f"{kind}-{out_id}.json"
+
+
+def record_last_build(config: Config, tree: str, added=(), changed=(), removed=()) -> None:
+    """What the last build changed, for `publisher ping` (WebSub) and people who wonder; `tree`
+    tells whether out/ is still what that build made."""
+    record = {"out": str(config.paths.out), "tree": tree}
+    record.update(added=list(added), changed=list(changed), removed=list(removed))
+    path = config.paths.cache / LAST_BUILD
+    if read_json(path) != record:
+        write_json(path, record)
