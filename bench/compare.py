@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.make_corpus import make_corpus  # noqa: E402
-from bench.run import Measure, measure, stage_shares  # noqa: E402
+from bench.run import Measure, measure, scratch_folder, stage_shares  # noqa: E402
 from bench.sites import hugo_site, pelican_site  # noqa: E402
 from publisher.build.pipeline import check  # noqa: E402
 from publisher.config import load_config  # noqa: E402
@@ -270,7 +270,7 @@ def main() -> None:
     compileall.compile_dir(ROOT / "publisher", quiet=1)
     cold_cpu: dict[int, float] = {}
     # Folders go beside the repository when possible: /tmp may be a small RAM disk.
-    with tempfile.TemporaryDirectory(dir=ROOT.parent if os.access(ROOT.parent, os.W_OK) else None) as tmp:
+    with tempfile.TemporaryDirectory(dir=scratch_folder()) as tmp:
         for size in args.sizes:
             work = Path(tmp) / f"size-{size}"
             _, rows = compare(size, work, args.runs if size <= 2000 else args.large_runs, args.pelican_max)

@@ -11,6 +11,8 @@ from email import policy
 from email.header import decode_header, make_header
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from publisher.render import message, words
 from publisher.render.message import Envelope
@@ -92,6 +94,17 @@ def test_header_block_is_pinned() -> None:
 )
 def test_parts_are_what_the_standard_library_writes(body: str) -> None:
     """Each part is written directly; byte for byte what the standard library's own MIME classes write."""
+    assert_parts_as_the_standard_library_writes(body)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+@settings(max_examples=150, deadline=None)
+def test_parts_of_any_text_are_what_the_standard_library_writes(body: str) -> None:
+    """Any length: the base64 lines break every 57 bytes wherever the text ends."""
+    assert_parts_as_the_standard_library_writes(body)
+
+
+def assert_parts_as_the_standard_library_writes(body: str) -> None:
     expected = []
     for subtype in ("plain", "html"):
         part = email.message.EmailMessage(policy=policy.default.clone(linesep="\r\n"))

@@ -12,6 +12,7 @@
                  of each kind per output folder
     report.py    what `publisher check` prints of the model
     serve.py     `publisher serve`: a local server that rebuilds on change
+    preview.py   `serve`'s first answer to a saved digest: its page, rendered alone, from memory
     ping.py      `publisher ping`: tells the WebSub hub which feeds changed
 
 The command line uses `uptodate`, `pipeline.build`/`check`, `serve`, `ping` and `report`.

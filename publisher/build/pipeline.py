@@ -111,7 +111,10 @@ def build(
     checked = check(config, use_cache=reuse)
     if checked.catalog is None or (strict and checked.warnings):
         raise SourceError(list(checked.errors + checked.warnings))
-    context = Context(config, load_theme(config.paths.templates))
+    theme = load_theme(config.paths.templates)
+    if reuse:  # compiled templates kept between builds: a small build need not compile them all again
+        theme = dataclasses.replace(theme, compiled=str(config.paths.cache / "templates"))
+    context = Context(config, theme)
     tick("parse")
     manifest = out_record(config, "out") if use_cache else None
     with Writer(config.paths.out, manifest, dry_run=dry_run, wait=wait, on_wait=on_wait) as writer:

@@ -2,9 +2,11 @@
 
 Inputs are watched by polling (no extra dependency, works on every file system): a snapshot of
 every digest, theme file and the config file (modification time and size; and the content of a
-file modified in the last seconds, see `snapshot`) is compared with the previous one every half
-second. A rebuild is a full `build()`: the writer swaps the output folder in one step and skips
-files whose bytes did not change, so there is no partial-rebuild logic to get wrong. The search
+file modified in the last seconds, see `snapshot`) is compared with the previous one every 0.2 s
+(or ten times as long as the last look took). A rebuild is a full `build()`: the writer swaps the
+output folder in one step and skips files whose bytes did not change, so there is no
+partial-rebuild logic to get wrong. A saved digest's own page comes first: rendered alone and
+served from memory while the rebuild runs (preview.py), dropped when it ends. The search
 index alone waits: the indexer takes seconds, so a rebuild leaves it out (out/ keeps the previous
 index) and a second build makes it once the edits pause. The server resolves each request against
 the output folder's path, so it always serves one complete build;
@@ -15,14 +17,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import threading
 import time
 import traceback
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import click
 import jinja2
@@ -32,8 +37,12 @@ from ..digests.sources import shown_path
 from ..errors import ConfigError, Diagnostic, PublisherError
 from ..render.templating import default_theme_dir
 from .pipeline import BuildReport, build
+from .preview import preview_pages
+from .uptodate import listed_files
 
-POLL_SECONDS = 0.5
+# The watcher looks again after this long, or after ten times what the last look took (at most a
+# tenth of a core: a larger archive is looked at less often).
+POLL_SECONDS = 0.2
 NO_CONFIG = "(defaults)"  # Config.source when no file was read
 
 Snapshot = dict[Path, tuple[int, int, str]]  # file → (modification time in ns, size, content hash or "")
@@ -67,10 +76,9 @@ def config_file(config: Config) -> Path | None:
 
 def watched_files(config: Config) -> list[Path]:
     """What a build reads: the digests (*.txt, as digests/sources.py), every theme file, the config file."""
-    found = [p for p in config.paths.seeds.rglob("*.txt") if p.is_file()] if config.paths.seeds.is_dir() else []
+    found = [Path(p) for p in listed_files(config.paths.seeds, ".txt")]
     for folder in filter(None, (default_theme_dir(), config.paths.templates)):
-        if folder.is_dir():
-            found += [p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        found += [Path(p) for p in listed_files(folder, "")]
     if (source := config_file(config)) is not None:
         found.append(source)
     return sorted(found)
@@ -146,7 +154,21 @@ def _problems(diagnostics: list[Diagnostic]) -> None:
 
 
 class _OutputHandler(SimpleHTTPRequestHandler):
-    """Serves files of the output folder; every request looks the path up again."""
+    """Serves files of the output folder; every request looks the path up again. A page the server
+    holds a preview of (preview.py) is served from memory instead, until the rebuild ends."""
+
+    server: _Server
+
+    def send_head(self):
+        relpath = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).lstrip("/")
+        page = self.server.previews.get(relpath + "index.html" if relpath.endswith("/") or not relpath else relpath)
+        if page is None:
+            return super().send_head()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        return io.BytesIO(page)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")  # a rebuilt page shows on the next reload
@@ -161,10 +183,16 @@ class _OutputHandler(SimpleHTTPRequestHandler):
         pass  # log_request above already names the failed request and its status
 
 
-def make_server(out_dir: Path, host: str, port: int) -> ThreadingHTTPServer:
+class _Server(ThreadingHTTPServer):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.previews: dict[str, bytes] = {}  # replaced as a whole, never changed in place: threads read it
+
+
+def make_server(out_dir: Path, host: str, port: int) -> _Server:
     handler = functools.partial(_OutputHandler, directory=str(out_dir.absolute()))
     try:
-        return ThreadingHTTPServer((host, port), handler)
+        return _Server((host, port), handler)
     except OSError as error:
         raise PublisherError(Diagnostic(f"{host}:{port}", None, f"cannot listen: {error.strerror}")) from None
 
@@ -186,9 +214,12 @@ def serve(
     click.echo(f"serving {shown_path(config.paths.out)} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     search_due = False  # pages rebuilt without the search indexer: index when the edits pause
     try:
+        looked = 0.0
         while True:
-            time.sleep(poll)
+            time.sleep(max(poll, 10 * looked))
+            started = time.perf_counter()
             found, after = changes(config, before)
+            looked = time.perf_counter() - started
             if not found:
                 if search_due:  # once: a failed index build is tried again after the next change
                     search_due = False
@@ -204,8 +235,13 @@ def serve(
                     _problems(error.diagnostics)
                     continue
                 before = snapshot(config)  # the new config may point at other folders
-            # The pages first (the indexer takes seconds); the search index on the next quiet poll.
+            # A saved digest's own page first, from memory; then the pages (the indexer takes
+            # seconds); the search index on the next quiet poll.
+            saved = found.added + found.modified
+            if saved and not found.removed and all(path.suffix == ".txt" for path in saved):
+                server.previews = preview_pages(config, saved)
             report = rebuild(config, index_search=False)
+            server.previews = {}
             search_due = search_due or bool(report and report.search_pending)
     except KeyboardInterrupt:
         click.echo("stopped")

@@ -9,9 +9,9 @@ new file, an edited output, another config, a search index left out of date) tak
 build, which finds what to redo.
 
 As in make and git, a file is taken as unchanged while its size, modification and change times and
-inode are. A file changed within the clock tick of its recorded stat could hide (git's "racy"
-files), so a build whose inputs were touched in the last seconds before it started records
-nothing: the next build does the full check.
+inode are. A file rewritten within the clock tick of its recorded stat keeps that stat (git's "racy"
+files): a file touched in the last seconds before the build started is recorded with the hash of
+its content too, and compared by content as well.
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ RACY_SECONDS = 2.0  # an input touched this close before the build started is no
 
 @dataclass(frozen=True)
 class Inputs:
-    """The stat fingerprint of a build's inputs, and whether it can be trusted."""
+    """The stat fingerprint of a build's inputs, and the content hashes of the files too recent for
+    their stat to tell."""
 
     key: str
-    racy: bool
+    racy: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -56,21 +57,22 @@ def inputs(config: Config) -> Inputs:
     """Stat every input: the digests, the theme's files, publisher's code and the search indexer
     (its package holds the binary: a new version is new files), plus the whole config."""
     package = Path(__file__).resolve().parent.parent
-    files = [*_files(config.paths.seeds, ".txt"), *_files(package, ".py")]
+    files = [*listed_files(config.paths.seeds, ".txt"), *listed_files(package, ".py")]
     for folder in (*theme_dirs(config), *_package_folder("pagefind_bin")):
-        files += _files(folder, "")
+        files += listed_files(folder, "")
     started = time.time_ns()
     # The working folder too: messages name files relative to it.
     digest = hashlib.sha256(repr((config, __version__, os.getcwd())).encode())
-    newest = 0
+    racy = []
     for path in sorted(files):
         try:
             stat = os.stat(path)
+            if max(stat.st_mtime_ns, stat.st_ctime_ns) > started - RACY_SECONDS * 1e9:
+                racy.append((path, _content(path)))
         except OSError:
             continue  # gone while listed: the full build will say so
-        newest = max(newest, stat.st_mtime_ns, stat.st_ctime_ns)
         digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ctime_ns}\0{stat.st_ino}\n".encode())
-    return Inputs(digest.hexdigest(), racy=newest > started - RACY_SECONDS * 1e9)
+    return Inputs(digest.hexdigest(), tuple(racy))
 
 
 def outputs(out_dir: Path) -> tuple[str, int]:
@@ -89,7 +91,7 @@ def outputs(out_dir: Path) -> tuple[str, int]:
 def up_to_date(config: Config, found: Inputs, *, strict: bool = False) -> Summary | None:
     """The last build's summary when out/ holds the build of exactly these inputs; else None."""
     record = read_json(out_record(config, "uptodate"))
-    if found.racy or record.get("inputs") != found.key:
+    if record.get("inputs") != found.key or not _same_contents(record.get("racy")):
         return None
     summary = record.get("summary")
     if not isinstance(summary, dict) or (strict and summary.get("warnings")):
@@ -115,13 +117,11 @@ def up_to_date(config: Config, found: Inputs, *, strict: bool = False) -> Summar
 def remember(config: Config, found: Inputs, digests: int, entries: int, topics: int, warnings: list[str]) -> None:
     """After a full build that left out/ whole: what the next build compares with."""
     path = out_record(config, "uptodate")
-    if found.racy:
-        path.unlink(missing_ok=True)
-        return
     fingerprint, files = outputs(config.paths.out)
     summary = Summary(digests, entries, topics, files, tuple(warnings))
     record = {
         "inputs": found.key,
+        "racy": [list(pair) for pair in found.racy],
         "tree": tree_of(config.paths.out),
         "outputs": fingerprint,
         "summary": {**summary.__dict__, "warnings": list(summary.warnings)},
@@ -135,9 +135,25 @@ def forget(config: Config) -> None:
     out_record(config, "uptodate").unlink(missing_ok=True)
 
 
-def _files(folder: Path, suffix: str) -> Iterable[str]:
+def _content(path: str) -> str:
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()
+
+
+def _same_contents(racy: object) -> bool:
+    """Whether the files recorded by content still hold it."""
+    if not isinstance(racy, list):
+        return False
+    try:
+        return all(_content(path) == digest for path, digest in racy)
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def listed_files(folder: Path, suffix: str) -> Iterable[str]:
     """Every file below the folder whose name ends with `suffix` (symbolic links followed, as
-    sources.read_sources does), as plain strings: thousands, listed on every build."""
+    sources.read_sources does; none when there is no such folder), as plain strings: thousands,
+    listed on every build."""
     for root, folders, names in os.walk(folder, followlinks=True):
         folders[:] = [name for name in folders if name != "__pycache__"]
         yield from (os.path.join(root, name) for name in names if name.endswith(suffix))

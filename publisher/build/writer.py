@@ -150,11 +150,11 @@ class Writer:
             self._stage()
             target = self._target(path)
             if self._recycled is not None:
-                temporary = target.with_name(target.name + _TEMPORARY)
-                temporary.write_bytes(data)
+                temporary = target + _TEMPORARY
+                _write(temporary, data)
                 os.replace(temporary, target)  # a new inode: never write through a shared one
             else:
-                target.write_bytes(data)
+                _write(target, data)
             self._new_manifest[path] = _entry(target, digest)
 
     def keep_all(self, relpaths: list[str] | None) -> bool:
@@ -261,16 +261,18 @@ class Writer:
         for path in carried:
             self._link(path)
 
-    def _target(self, path: str) -> Path:
-        """Where a file goes in the staging tree, its folder made (once: thousands of files share few)."""
+    def _target(self, path: str) -> str:
+        """Where a file goes in the staging tree, its folder made (once: thousands of files share few).
+        A plain string: this runs for every file of the tree, where pathlib costs more than the stat."""
         folder = posixpath.dirname(path)
+        staging = os.fspath(self._staging)
         if folder not in self._made:
             for parent in _parents(folder):  # outermost first; each made once, without probing
                 if parent not in self._made:
                     with contextlib.suppress(FileExistsError):
-                        os.mkdir(self._staging / parent)
+                        os.mkdir(f"{staging}/{parent}")
                     self._made.add(parent)
-        return self._staging / path
+        return f"{staging}/{path}"
 
     def _link(self, path: str) -> None:
         """Make the staged file the very file in out/ (same inode, bytes and time)."""
@@ -279,13 +281,13 @@ class Writer:
         if self._recycled is not None:
             if _same_file(target, self._recycled.get(path), entry):
                 return  # the spare already holds this very file
-            temporary = target.with_name(target.name + _TEMPORARY)
+            temporary = target + _TEMPORARY
             if _link(source, temporary):
                 os.replace(temporary, target)
                 return
         elif _link(source, target):
             return
-        target.write_bytes(Path(source).read_bytes())  # no hard links on this system: a copy
+        _write(target, Path(source).read_bytes())  # no hard links on this system: a copy
         self._new_manifest[path] = _entry(target, entry[2])
 
     def _prune_staging(self) -> None:
@@ -349,12 +351,12 @@ def _entry(path: Path | str, digest: str) -> list:
     return [stat.st_size, stat.st_mtime_ns, digest, stat.st_ino]
 
 
-def _same_file(target: Path, recorded: list | None, wanted: list) -> bool:
+def _same_file(target: str, recorded: list | None, wanted: list) -> bool:
     """Whether the staged file is the wanted inode, as the spare's manifest says and the disk agrees."""
     if recorded is None or recorded[3:] != wanted[3:]:
         return False
     try:
-        stat = target.stat()
+        stat = os.stat(target)
     except OSError:
         return False
     return [stat.st_size, stat.st_mtime_ns, stat.st_ino] == [recorded[0], recorded[1], recorded[3]]
@@ -373,7 +375,12 @@ def _parents(folder: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _link(source: Path | str, target: Path) -> bool:
+def _write(target: str, data: bytes) -> None:
+    with open(target, "wb") as file:
+        file.write(data)
+
+
+def _link(source: Path | str, target: str) -> bool:
     try:
         os.link(source, target)
         return True

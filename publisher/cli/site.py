@@ -215,9 +215,10 @@ def _progress_display() -> Iterator[Callable[[str, int, int], None] | None]:
 def serve(config: Config, port: int, host: str) -> None:
     """Build, serve the output folder over HTTP, and rebuild whenever an input changes.
 
-    Watches the digests, the templates and the config file (every half second) and rebuilds on
-    any change, printing what changed and how long the rebuild took. A digest with an error is
-    reported as `path:line: message` and the last good build stays online. Ctrl-C stops.
+    Watches the digests, the templates and the config file (every 0.2 s; less often for a large
+    archive) and rebuilds on any change, printing what changed and how long the rebuild took. A
+    saved digest's page is served at once, rendered alone, while the rest is rebuilt. A digest with
+    an error is reported as `path:line: message` and the last good build stays online. Ctrl-C stops.
     """
     from ..build.serve import reloader
     from ..build.serve import serve as run_server

@@ -66,7 +66,10 @@ def _url_list(name: str, targets: list[str]) -> str:
 def _base64(text: str) -> str:
     """The text with CRLF line ends, in base64 lines of 76 characters, each ending in CRLF."""
     data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
-    return base64.encodebytes(data).decode("ascii").replace("\n", CRLF)  # RFC 2045 lines: 57 bytes, 76 characters
+    # One C call, then RFC 2045 lines: 76 characters (57 bytes) each. base64.encodebytes gives the
+    # same lines but encodes them one by one in Python: a third of the time of a whole .eml.
+    encoded = base64.b64encode(data).decode("ascii")
+    return "".join(f"{encoded[start : start + 76]}{CRLF}" for start in range(0, len(encoded), 76))
 
 
 def header_text(value: str) -> str:

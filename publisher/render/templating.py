@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,9 @@ class Theme:
     """Every file of the theme by POSIX path; an override folder wins file by file."""
 
     files: tuple[tuple[str, bytes], ...]
+    # Where jinja2 may keep compiled templates between builds (the build's cache folder), or None.
+    # Not part of what the theme is: the same files render the same bytes wherever it points.
+    compiled: str | None = field(default=None, compare=False)
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - themes live for a build; few distinct arguments
     def fingerprint_of(self, uses: tuple[str, ...]) -> str:
@@ -120,8 +124,11 @@ def environment(theme: Theme) -> jinja2.Environment:
     sources = {
         name: data.decode("utf-8") for name, data in theme.files if name.endswith((".html", ".txt", ".xml", ".css"))
     }
+    # A compiled template is stored under the hash of its source: an edited template compiles anew.
+    compiled = None if theme.compiled is None else jinja2.FileSystemBytecodeCache(_folder(theme.compiled))
     env = jinja2.Environment(
         loader=jinja2.DictLoader(sources),
+        bytecode_cache=compiled,
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xml"), default_for_string=True),
         keep_trailing_newline=True,
@@ -132,6 +139,11 @@ def environment(theme: Theme) -> jinja2.Environment:
     env.filters["plain_links"] = plain_links
     env.filters["lang_of"] = lang_of
     return env
+
+
+def _folder(path: str) -> str:
+    os.makedirs(path, exist_ok=True)
+    return path
 
 
 def render(theme: Theme, name: str, **context: object) -> str:
