@@ -127,7 +127,7 @@ def build(
             report = run.commit()
             tick("write")
             if reuse:  # under the lock: out/ is still the tree this build made
-                _remember_inputs(config, found, checked, run.search_pending)
+                _remember_inputs(config, found, checked, run.search_pending, writer.files)
         except BaseException:
             run.forget()
             raise
@@ -287,7 +287,9 @@ class _Run:
             yield parts
 
 
-def _remember_inputs(config: Config, found: uptodate.Inputs | None, checked: Checked, search_pending: bool) -> None:
+def _remember_inputs(
+    config: Config, found: uptodate.Inputs | None, checked: Checked, search_pending: bool, files: dict[str, list]
+) -> None:
     """What lets the next build with the same inputs stop at once; nothing when out/ is left with an
     out-of-date search index on purpose (the next build must make it)."""
     catalog = checked.catalog
@@ -295,7 +297,8 @@ def _remember_inputs(config: Config, found: uptodate.Inputs | None, checked: Che
         uptodate.forget(config)
         return
     warnings = [str(warning) for warning in checked.warnings]
-    uptodate.remember(config, found, len(catalog.digests), catalog.entry_count, len(catalog.topics), warnings)
+    counts = (len(catalog.digests), catalog.entry_count, len(catalog.topics))
+    uptodate.remember(config, found, files, counts, warnings)
 
 
 def _stopwatch(stages: dict[str, float]) -> Callable[[str], None]:

@@ -20,7 +20,7 @@ import hashlib
 import importlib.util
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,17 +75,24 @@ def inputs(config: Config) -> Inputs:
     return Inputs(digest.hexdigest(), tuple(racy))
 
 
-def outputs(out_dir: Path) -> tuple[str, int]:
-    """The stat fingerprint of every file in the output folder, and how many there are."""
-    digest = hashlib.sha256()
-    found = existing_files(out_dir)
-    for relpath, path in sorted(found.items()):
+def outputs(out_dir: Path) -> str:
+    """The stat fingerprint of every file in the output folder, as it is on disk."""
+    stats = {}
+    for relpath, path in existing_files(out_dir).items():
         try:
             stat = os.stat(path)
         except OSError:
             continue
-        digest.update(f"{relpath}\0{stat.st_size}\0{stat.st_mtime_ns}\0{stat.st_ino}\n".encode())
-    return digest.hexdigest(), len(found)
+        stats[relpath] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return _fingerprint(stats)
+
+
+def _fingerprint(stats: Mapping[str, tuple[int, int, int]]) -> str:
+    """Path, size, modification time and inode of every file."""
+    digest = hashlib.sha256()
+    for relpath, (size, mtime_ns, inode) in sorted(stats.items()):
+        digest.update(f"{relpath}\0{size}\0{mtime_ns}\0{inode}\n".encode())
+    return digest.hexdigest()
 
 
 def up_to_date(config: Config, found: Inputs, *, strict: bool = False) -> Summary | None:
@@ -106,7 +113,7 @@ def up_to_date(config: Config, found: Inputs, *, strict: bool = False) -> Summar
     except OutputError:
         return None
     try:
-        if record.get("tree") != tree_of(out_dir) or record.get("outputs") != outputs(out_dir)[0]:
+        if record.get("tree") != tree_of(out_dir) or record.get("outputs") != outputs(out_dir):
             return None
         record_last_build(config, record["tree"])  # this build changed nothing: nothing to announce
         return summary
@@ -114,16 +121,19 @@ def up_to_date(config: Config, found: Inputs, *, strict: bool = False) -> Summar
         os.close(descriptor)
 
 
-def remember(config: Config, found: Inputs, digests: int, entries: int, topics: int, warnings: list[str]) -> None:
-    """After a full build that left out/ whole: what the next build compares with."""
+def remember(
+    config: Config, found: Inputs, files: Mapping[str, list], counts: tuple[int, int, int], warnings: list[str]
+) -> None:
+    """After a full build that left out/ whole: what the next build compares with. `files` is the
+    writer's manifest of out/ (path → size, modification time, hash, inode), true of the disk: the
+    build just wrote or checked every file, and need not look at them again."""
     path = out_record(config, "uptodate")
-    fingerprint, files = outputs(config.paths.out)
-    summary = Summary(digests, entries, topics, files, tuple(warnings))
+    summary = Summary(*counts, len(files), tuple(warnings))
     record = {
         "inputs": found.key,
         "racy": [list(pair) for pair in found.racy],
         "tree": tree_of(config.paths.out),
-        "outputs": fingerprint,
+        "outputs": _fingerprint({relpath: (e[0], e[1], e[3]) for relpath, e in files.items()}),
         "summary": {**summary.__dict__, "warnings": list(summary.warnings)},
     }
     if read_json(path) != record:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
-import gc
 import os
 import signal
 import threading
@@ -135,15 +134,11 @@ def make_groups(
         yield from (group.make(fragments) for group in groups)
         return
     _forked = (groups, fragments, staging)
-    # The workers share the parent's objects page by page until they write to one; a collection in
-    # a worker would write to every container it inherited (the catalog, the fragments) and copy it.
-    gc.freeze()
     try:
         with _pool(workers) as pool:
             yield from _bounded_map(pool, _make_in_fork, list(range(len(groups))), 4, workers)
     finally:
         _forked = None
-        gc.unfreeze()
 
 
 def _run_chunk(function: Callable[[T], R], chunk: list[T]) -> list[R]:

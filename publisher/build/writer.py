@@ -208,6 +208,11 @@ class Writer:
             self.tree = tree
         return report
 
+    @property
+    def files(self) -> dict[str, list]:
+        """After `commit`: the manifest entry of every file in out/ (size, modification time, SHA-256, inode)."""
+        return self._new_manifest
+
     def discard(self) -> None:
         if not self.dry_run and self._staging.exists():
             shutil.rmtree(self._staging)  # a failed build's half-made tree
