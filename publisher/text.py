@@ -43,6 +43,7 @@ def topic_key(name: str) -> str:
     return _SEPARATORS.sub("-", folded)
 
 
+@functools.lru_cache(maxsize=65536)  # a tag is slugified at every use: hundreds of names, many thousand uses
 def slugify(text: str) -> str:
     """A tag's slug: safe as a single path segment on any file system, for any text.
 
