@@ -4,7 +4,7 @@ Every document comes from one loop over (scope, format): a scope is the main fee
 feed (a `Channel`), also at the folder of each spelling merged into it (`tags/rl/` of
 `#reinforcement-learning`), so that no published feed URL dies. `_item` is the one place that
 turns a digest into the fields that all formats share. feedwriters.py turns a document into
-bytes: RSS and Atom by feedgen, JSON Feed as plain, sorted JSON.
+bytes: RSS and Atom as strings (feedxml.py), JSON Feed as plain, sorted JSON.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from ..digests.catalog import Catalog
 from ..digests.model import Digest, Entry, Tag, Topic
 from ..text import xml_safe
-from . import opml, paths, words
+from . import feedwriters, opml, paths, words
 from .context import Context
 from .feedmodel import ARCHIVED_FORMATS, Channel, Document, Item
 from .output import Fragments, Group, Output, group_key
@@ -64,8 +64,6 @@ def feed_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
 def _make_documents(
     channel: Channel, documents: tuple[Document, ...], context: Context, fragments: Fragments
 ) -> list[Output]:
-    from . import feedwriters  # feedgen and lxml load only when a feed is made: a no-op build needs neither
-
     items: dict[dt.date, Item] = {}
     for document in documents:
         for digest in document.digests:
