@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.make_corpus import make_corpus  # noqa: E402
-from bench.run import Measure, measure, scratch_folder, stage_shares  # noqa: E402
+from bench.run import Measure, measure, print_stage_shares, scratch_folder  # noqa: E402
 from bench.sites import hugo_site, pelican_site  # noqa: E402
 from publisher.build.pipeline import check  # noqa: E402
 from publisher.config import load_config  # noqa: E402
@@ -276,13 +276,7 @@ def main() -> None:
             _, rows = compare(size, work, args.runs if size <= 2000 else args.large_runs, args.pelican_max)
             cold_cpu[size] = float(rows["cold build, CPU"]["publisher"].split()[0])
             if size == args.sizes[0] and not args.no_stages:
-                shares = stage_shares(work / "seeds")
-                total = sum(shares.values())
-                print(f"\nWhere publisher's cold build goes ({size:,} digests, one process, {total:.2f} s of CPU):\n")
-                print("| stage | seconds | share |")
-                print("|---|---:|---:|")
-                for name, seconds in shares.items():
-                    print(f"| {name} | {seconds:.2f} | {seconds / total:.0%} |")
+                print_stage_shares(work / "seeds", size)
     sizes = sorted(cold_cpu)
     for small, large in itertools.pairwise(sizes):
         ratio = cold_cpu[large] / cold_cpu[small]

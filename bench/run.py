@@ -211,6 +211,17 @@ def stage_shares(corpus: Path) -> dict[str, float]:
     return shares
 
 
+def print_stage_shares(corpus: Path, size: int) -> None:
+    """`stage_shares` as a Markdown table, for the README."""
+    shares = stage_shares(corpus)
+    total = sum(shares.values())
+    print(f"\nWhere a cold build's CPU time goes ({size:,} digests, one process, {total:.2f} s of CPU):\n")
+    print("| stage | seconds | share |")
+    print("|---|---:|---:|")
+    for name, seconds in shares.items():
+        print(f"| {name} | {seconds:.2f} | {seconds / total:.0%} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -235,13 +246,7 @@ def main() -> None:
             cold[size] = results["cold"][0]
             if size == args.sizes[0]:
                 first_projects = sorted(Path(tmp).glob(f"{corpus.name}-run-*"))
-                shares = stage_shares(corpus)
-                total = sum(shares.values())
-                print(f"\nWhere a cold build's time goes ({size:,} digests, one process, {total:.2f} s):\n")
-                print("| stage | seconds | share |")
-                print("|---|---:|---:|")
-                for name, seconds in shares.items():
-                    print(f"| {name} | {seconds:.2f} | {seconds / total:.0%} |")
+                print_stage_shares(corpus, size)
         after = cold_after_deleting(first_projects)
         print(f"\ncold, right after deleting the last build ({args.sizes[0]:,} digests): {after:.2f} s (median)")
     sizes = sorted(cold)

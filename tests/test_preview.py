@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from publisher.build.pipeline import build
+from publisher.build import uptodate
+from publisher.build.pipeline import build, check
 from publisher.build.preview import preview_pages
 from publisher.build.serve import make_server
 from publisher.config import Config, load_config
@@ -34,7 +35,7 @@ def config(tmp_path: Path) -> Config:
 def test_the_preview_is_the_page_the_rebuild_writes(config: Config):
     digest = config.paths.seeds / DIGEST
     digest.write_text(digest.read_text(encoding="utf-8").replace(TITLE, "Edited & previewed"), encoding="utf-8")
-    pages = preview_pages(config, [digest])
+    pages = preview_pages(config, check(config, use_cache=True), [digest])
     assert list(pages) == [PAGE]
     assert "Edited &amp; previewed" in pages[PAGE].decode("utf-8")
     assert pages[PAGE] != (config.paths.out / PAGE).read_bytes()  # out/ still holds the last build
@@ -42,11 +43,24 @@ def test_the_preview_is_the_page_the_rebuild_writes(config: Config):
     assert (config.paths.out / PAGE).read_bytes() == pages[PAGE]
 
 
+def test_the_rebuild_takes_the_digests_the_preview_read(config: Config):
+    """serve reads the digests once for the preview and the rebuild; such a build, not preceded by
+    its own stat of the inputs, leaves no up-to-date record for `publisher build` to trust."""
+    digest = config.paths.seeds / DIGEST
+    digest.write_text(digest.read_text(encoding="utf-8").replace(TITLE, "Read once"), encoding="utf-8")
+    checked = check(config, use_cache=True)
+    pages = preview_pages(config, checked, [digest])
+    report = build(config, checked=checked)
+    assert report.catalog is checked.catalog
+    assert (config.paths.out / PAGE).read_bytes() == pages[PAGE]
+    assert not uptodate.out_record(config, "uptodate").exists()
+
+
 def test_a_new_digest_is_previewed_with_its_neighbours(config: Config):
     source = (config.paths.seeds / DIGEST).read_text(encoding="utf-8")
     added = config.paths.seeds / "new.txt"
     added.write_text(source.replace("2024년 7월 25일", "2024년 7월 26일", 1), encoding="utf-8")
-    pages = preview_pages(config, [added])
+    pages = preview_pages(config, check(config, use_cache=True), [added])
     assert list(pages) == ["issues/2024-07-26/index.html"]
     build(config, index_search=False)
     assert (config.paths.out / "issues/2024-07-26/index.html").read_bytes() == pages["issues/2024-07-26/index.html"]
@@ -55,7 +69,7 @@ def test_a_new_digest_is_previewed_with_its_neighbours(config: Config):
 def test_a_digest_with_an_error_has_no_preview(config: Config):
     digest = config.paths.seeds / DIGEST
     digest.write_text(digest.read_text(encoding="utf-8") + "\nBroken entry\n본문 한 줄\n", encoding="utf-8")
-    assert preview_pages(config, [digest]) == {}
+    assert preview_pages(config, check(config, use_cache=True), [digest]) == {}
 
 
 def test_the_server_serves_a_preview_until_it_is_dropped(config: Config):

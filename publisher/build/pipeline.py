@@ -92,6 +92,8 @@ def build(
     wait: float = LOCK_WAIT,
     on_wait: Callable[[str], None] | None = None,
     index_search: bool = True,
+    inputs: uptodate.Inputs | None = None,
+    checked: Checked | None = None,
 ) -> BuildReport:
     """Read, parse, index, render and write; raise before writing anything if a digest is bad.
 
@@ -101,13 +103,20 @@ def build(
     writing waits for it up to `wait` seconds (`on_wait` hears that it does). Without
     `index_search`, the search indexer does not run: when the index is out of date, out/ keeps the
     old one as it is and the report says so (`serve` shows a saved digest first, indexes after).
+    `inputs` is the caller's stat of the inputs, taken before anything was read (the command line's
+    up-to-date check); `checked` the digests the caller has just read (`serve`'s preview): a build
+    given them records no up-to-date state, as its reading was not preceded by its own stat.
     """
     started = time.perf_counter()
     stages: dict[str, float] = {}
     tick = _stopwatch(stages)
     reuse = use_cache and not dry_run
-    found = uptodate.inputs(config) if reuse else None  # before reading: an edit from here on is seen next time
-    checked = check(config, use_cache=reuse)
+    if checked is None:
+        # Stat before reading: an edit from here on is seen by the next build.
+        found = (inputs or uptodate.inputs(config)) if reuse else None
+        checked = check(config, use_cache=reuse)
+    else:
+        found = None
     if checked.catalog is None or (strict and checked.warnings):
         raise SourceError(list(checked.errors + checked.warnings))
     theme = load_theme(config.paths.templates)

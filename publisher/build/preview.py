@@ -16,15 +16,15 @@ from ..errors import PublisherError, shown_path
 from ..render.context import Context
 from ..render.templating import load_theme
 from ..render.units import digest_jobs, render_digest
-from .pipeline import check
+from .pipeline import Checked
 
 
-def preview_pages(config: Config, saved: Iterable[Path]) -> dict[str, bytes]:
-    """The web pages of the saved digests, by path in out/; {} when they cannot be made now (a digest
-    with an error, say: the rebuild reports it)."""
+def preview_pages(config: Config, checked: Checked, saved: Iterable[Path]) -> dict[str, bytes]:
+    """The web pages of the saved digests, from the digests just read (the rebuild then uses them
+    too), by path in out/; {} when they cannot be made now (a digest with an error, say: the rebuild
+    reports it)."""
     wanted = {shown_path(path) for path in saved}
     try:
-        checked = check(config, use_cache=True)
         if checked.catalog is None:
             return {}
         context = Context(config, load_theme(config.paths.templates))

@@ -36,7 +36,7 @@ from ..config import Config, load_config
 from ..digests.sources import shown_path
 from ..errors import ConfigError, Diagnostic, PublisherError
 from ..render.templating import default_theme_dir
-from .pipeline import BuildReport, build
+from .pipeline import BuildReport, Checked, build, check
 from .preview import preview_pages
 from .uptodate import listed_files
 
@@ -122,10 +122,12 @@ def changes(config: Config, before: Snapshot) -> tuple[Changes, Snapshot]:
     return found, after
 
 
-def rebuild(config: Config, *, index_search: bool = True) -> BuildReport | None:
-    """Build and say how it went; on any error print it and leave the last good build in place (None)."""
+def rebuild(config: Config, *, index_search: bool = True, checked: Checked | None = None) -> BuildReport | None:
+    """Build and say how it went; on any error print it and leave the last good build in place (None).
+    `checked`: the digests as just read for the preview, not read again."""
     try:
-        report = build(config, on_wait=lambda message: click.echo(message, err=True), index_search=index_search)
+        echo = functools.partial(click.echo, err=True)
+        report = build(config, on_wait=echo, index_search=index_search, checked=checked)
     except PublisherError as error:
         _problems(error.diagnostics)
         return None
@@ -238,9 +240,11 @@ def serve(
             # A saved digest's own page first, from memory; then the pages (the indexer takes
             # seconds); the search index on the next quiet poll.
             saved = found.added + found.modified
+            checked = None
             if saved and not found.removed and all(path.suffix == ".txt" for path in saved):
-                server.previews = preview_pages(config, saved)
-            report = rebuild(config, index_search=False)
+                checked = check(config, use_cache=True)
+                server.previews = preview_pages(config, checked, saved)
+            report = rebuild(config, index_search=False, checked=checked)
             server.previews = {}
             search_due = search_due or bool(report and report.search_pending)
     except KeyboardInterrupt:

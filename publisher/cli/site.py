@@ -114,8 +114,11 @@ def build(config: Config, strict: bool, jobs: int | None, no_cache: bool, wait: 
     from ..errors import shown_path
 
     out = shown_path(config.paths.out)
-    if not (no_cache or check_only) and _already_built(config, out, strict):
-        return
+    inputs = None
+    if not (no_cache or check_only):
+        inputs = _inputs_if_changed(config, out, strict)
+        if inputs is None:
+            return
     from ..build.pipeline import build as run_build
 
     with _progress_display() as progress:
@@ -128,6 +131,7 @@ def build(config: Config, strict: bool, jobs: int | None, no_cache: bool, wait: 
             progress=progress,
             wait=wait,
             on_wait=lambda message: click.echo(message, err=True),
+            inputs=inputs,
         )
     for warning in report.warnings:
         click.echo(str(warning), err=True)
@@ -150,22 +154,24 @@ def build(config: Config, strict: bool, jobs: int | None, no_cache: bool, wait: 
     click.echo(_built_line(out, *counts, *changes, report.seconds))
 
 
-def _already_built(config: Config, out: str, strict: bool) -> bool:
-    """When out/ holds the build of exactly these inputs (build/uptodate.py), say so as a build
-    that changed nothing would, without loading the pipeline."""
+def _inputs_if_changed(config: Config, out: str, strict: bool) -> Any:
+    """The inputs' stat (build/uptodate.py), for the build to record; None when out/ already holds the
+    build of exactly these inputs: then this says so as a build that changed nothing would, without
+    loading the pipeline."""
     import time
 
     from ..build.uptodate import inputs, up_to_date
 
     started = time.perf_counter()
-    summary = up_to_date(config, inputs(config), strict=strict)
+    found = inputs(config)
+    summary = up_to_date(config, found, strict=strict)
     if summary is None:
-        return False
+        return found
     for warning in summary.warnings:
         click.echo(warning, err=True)
     counts = (summary.digests, summary.entries, summary.topics)
     click.echo(_built_line(out, *counts, 0, summary.files, 0, 0, time.perf_counter() - started))
-    return True
+    return None
 
 
 def _built_line(
