@@ -109,7 +109,9 @@ def build(config: Config, strict: bool, jobs: int | None, no_cache: bool, wait: 
 
     Nothing is written when a digest has an error; the output folder is replaced in one step, so
     it always holds one complete build. Files whose bytes did not change are left untouched, and
-    digests that did not change are not rendered again (the cache is in paths.cache).
+    digests that did not change are not rendered again (the cache is in paths.cache). When no
+    digest, template, config or output changed since the last build, it says so after a stat of
+    each, without rendering anything.
     """
     from ..errors import shown_path
 
