@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -151,24 +152,54 @@ def test_the_indexer_reports_its_own_failure(monkeypatch, tmp_path: Path) -> Non
 
 
 def test_the_indexer_leaves_nothing_behind(monkeypatch, tmp_path: Path) -> None:
-    """Its documents and bundle are in a temporary folder, removed after a failure as after a success."""
+    """Documents and bundle go through its pipes, never through files: it runs in an empty temporary
+    folder of its own (where a pagefind.yml cannot reach it), removed after a failure as after a success."""
     seen, temporary = tmp_path / "seen", tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     real = search._executable()
     fake = tmp_path / "pagefind"
-    fake.write_text(f"#!/bin/sh\npwd > {seen}\nls site >> {seen}\nexit 3\n")
+    fake.write_text(f'#!/bin/sh\npwd > {seen}\nls -A >> {seen}\necho "$@" >> {seen}\nexit 3\n')
     fake.chmod(0o755)
     monkeypatch.setattr(search, "_executable", lambda: str(fake))
     with pytest.raises(OutputError):
         search.index([Output("2024-01-01/1.html", b"<p>x</p>")], "ko", "pagefind/2024")
-    folder, listed = seen.read_text().splitlines()
-    assert Path(folder).parent == temporary and listed == "2024-01-01"
+    folder, arguments = seen.read_text().splitlines()
+    assert Path(folder).parent == temporary and arguments == "--service"  # and its folder was empty
     assert list(temporary.iterdir()) == []
     monkeypatch.setattr(search, "_executable", lambda: real)
-    outputs = search.index([Output("2024-01-01/1.html", b"<html><body><p>x</p></body></html>")], "ko", "y/2024")
+    documents = [Output(f"2024-01-0{n}/1.html", f"<html><body><p>x{n}</p></body></html>".encode()) for n in (1, 2)]
+    outputs = search.index(documents, "ko", "y/2024")
     assert outputs and all(output.relpath.startswith("y/2024/") for output in outputs)
+    assert [output.relpath for output in outputs] == sorted(output.relpath for output in outputs)
+    assert not any(output.relpath.startswith("y/2024/pagefind-ui.") for output in outputs)
     assert list(temporary.iterdir()) == []
+
+
+# A stand-in for `pagefind --service` that answers every request but refuses the second (message 2).
+REFUSES_THE_SECOND = """
+import base64, json, sys
+pending = b""
+while chunk := sys.stdin.buffer.read1(65536):
+    *messages, pending = (pending + chunk).split(b",")
+    for raw in messages:
+        number = json.loads(base64.b64decode(raw))["message_id"]
+        payload = {"type": "Error", "message": "Failed to add file"} if number == 2 else {"type": "IndexedFile"}
+        reply = json.dumps({"message_id": number, "payload": payload}).encode()
+        sys.stdout.buffer.write(base64.b64encode(reply) + b",")
+        sys.stdout.flush()
+"""
+
+
+def test_a_document_the_indexer_refuses_is_named(monkeypatch, tmp_path: Path) -> None:
+    """The service's error for one document names that document, not just the indexer."""
+    fake = tmp_path / "pagefind"
+    fake.write_text(f"#!{sys.executable}\n{REFUSES_THE_SECOND}")
+    fake.chmod(0o755)
+    monkeypatch.setattr(search, "_executable", lambda: str(fake))
+    documents = [Output(f"2024-01-01/{n}.html", b"<p>x</p>") for n in (1, 2, 3)]
+    with pytest.raises(OutputError, match=r"2024-01-01/2\.html: the search indexer failed: Failed to add file"):
+        search.index(documents, "ko", "pagefind/2024")
 
 
 # ------------------------------------------------------------------------------- in Chromium
