@@ -161,7 +161,7 @@ def test_serve_builds_serves_and_rebuilds_on_change(project: Path) -> None:
             fetch(base + "no-such-page/")
         assert missing.value.code == 404
 
-        index_before = fetch(base + "pagefind/2024/pagefind-entry.json")
+        index_before = fetch(base + "pagefind/2024-07/pagefind-entry.json")
         digest = project / DIGEST
         original = digest.read_text(encoding="utf-8")
         digest.write_text(original.replace(TITLE, "Rule Based Rewards, edited while serving"), encoding="utf-8")
@@ -174,7 +174,7 @@ def test_serve_builds_serves_and_rebuilds_on_change(project: Path) -> None:
         # The page came without the indexer; the search index follows in a build of its own.
         indexed = r"; the search index follows\n(.*\n)*built 5 digests, .* removed$"
         wait_for(lambda: re.search(indexed, terminal.text, re.MULTILINE), "the search index to be rebuilt")
-        assert fetch(base + "pagefind/2024/pagefind-entry.json") != index_before
+        assert fetch(base + "pagefind/2024-07/pagefind-entry.json") != index_before
 
         # A digest with an error: the terminal says where, the last good build stays online.
         broken = digest.read_text(encoding="utf-8") + "\nBroken entry\n본문 한 줄\n"

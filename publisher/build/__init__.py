@@ -4,7 +4,7 @@
     uptodate.py  whether out/ is already the build of these inputs, from stats alone (a no-op build)
     workers.py   per-digest rendering in worker processes, in job order
     cache.py     the content-addressed cache of parsed digests and rendered parts
-    search.py    the search index: Pagefind run over the notes, one group of the build a year
+    search.py    the search index: Pagefind run over the notes, one group of the build a shard
     writer.py    the only writer to `out/`: atomic swap, unchanged files kept, stale ones pruned
     outdir.py    what belongs to `out/` itself: its lock (beside it), the id of the tree it holds, the
                  folders beside it (staging, spare) and the atomic swap

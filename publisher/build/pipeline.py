@@ -187,7 +187,7 @@ class _Run:
         self.staging: Path | None = None  # set when workers write new files into staging themselves
         self.rendered = 0
         self.index_search, self.search_pending = index_search, False
-        self.search_bundles: dict[str, str] = {}  # group key of each year's search index → its folder
+        self.search_bundles: dict[str, str] = {}  # group key of each shard's search index → its folder
 
     def render(self) -> None:
         """Decide what to keep, then render every unit still needed in one batch (workers, cache):
@@ -249,7 +249,7 @@ class _Run:
         self.context = dataclasses.replace(self.context, prepared=prepared)
 
     def _aggregate_groups(self) -> list[tuple[str, Group]]:
-        # The search index first, a group a year: the slowest groups, so they start while the others
+        # The search index first, a group a shard: the slowest groups, so they start while the others
         # are made, each in a worker of its own (make_groups).
         shards = search_groups(self.catalog, self.context, self.content)
         groups = [*(group for _, group in shards), *aggregate_groups(self.catalog, self.context, self.content)]
@@ -258,9 +258,9 @@ class _Run:
         return keyed
 
     def _defer_search(self) -> None:
-        """Leave every out-of-date year of the search index out of this build: out/ keeps the files
+        """Leave every out-of-date shard of the search index out of this build: out/ keeps the files
         of each one's old index (when intact; else none) and the report asks for a build with the
-        indexer. The years that are up to date were kept as usual."""
+        indexer. The shards that are up to date were kept as usual."""
         stale = {key for key, _ in self.todo_groups if key in self.search_bundles}
         self.todo_groups = [(key, group) for key, group in self.todo_groups if key not in stale]
         for key in sorted(stale, key=self.search_bundles.__getitem__):

@@ -1,14 +1,14 @@
 """The search index: Pagefind (PyPI `pagefind-bin`, its binary inside the wheel) run over the notes,
-one index a year.
+one index a shard (render/search.py: a year, or a month of the newest year).
 
-Each year's index is an aggregate group of the build (pipeline.py): its key holds the content key
-of every digest of that year, the search template and Pagefind's version, so a build keeps the
-index of every year in which no note changed and runs the indexer over the changed years' notes
-only (Pagefind has no incremental mode: a digest added costs one year, not the archive). When it
+Each shard's index is an aggregate group of the build (pipeline.py): its key holds the content key
+of every digest of that shard, the search template and Pagefind's version, so a build keeps the
+index of every shard in which no note changed and runs the indexer over the changed shards' notes
+only (Pagefind has no incremental mode: a digest added costs one month, not the archive). When it
 runs, the documents of render/search.py go to it, and its bundle comes back, through pipes (its
-service mode), never through files; the bundle becomes outputs under `pagefind/<year>/`, which the
-writer stages with everything else and swaps in at once. The search page merges the years in the browser
-(static/search.js). For the same documents and version, Pagefind writes the same bytes
+service mode), never through files; the bundle becomes outputs under `pagefind/<shard>/`, which the
+writer stages with everything else and swaps in at once. The search page merges the shards in the
+browser (static/search.js). For the same documents and version, Pagefind writes the same bytes
 (tests/test_search.py).
 """
 
@@ -45,16 +45,15 @@ def indexer_version() -> str:
 
 
 def search_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str]) -> list[tuple[str, Group]]:
-    """One group per year with notes, newest first, each with the folder its index is written to
-    (`pagefind/<year>`), keyed by the notes it indexes."""
+    """One group per shard, newest first, each with the folder its index is written to
+    (`pagefind/<shard>`), keyed by the notes it indexes."""
     language = search.index_language(context.config.site.language)
     groups = []
-    for year in search.index_years(catalog):
-        digests = search.of_year(catalog, year)
-        bundle = paths.search_bundle(year)
+    for shard in search.index_shards(catalog):
+        digests, bundle = shard.digests, paths.search_bundle(shard.name)
         key = group_key("search", indexer_version(), language, bundle, *(keys[digest.date] for digest in digests))
 
-        def make(_: object, digests: list = digests, bundle: str = bundle) -> list[Output]:
+        def make(_: object, digests: tuple = digests, bundle: str = bundle) -> list[Output]:
             return index(search.search_documents(digests, context), language, bundle)
 
         groups.append((bundle, Group(key, (), make, uses=(search.TEMPLATE,))))

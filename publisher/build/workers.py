@@ -130,7 +130,7 @@ def make_groups(
     this process, as under `publisher serve`, and the system can fork), else one after another.
     With `staging`, forked workers write the outputs there and return `Staged` records.
 
-    The first `alone` groups are slow (the search index, a year each: seconds, where the others take
+    The first `alone` groups are slow (the search index, a shard each: seconds, where the others take
     milliseconds): each goes to a worker on its own, so that they run side by side rather than in
     one chunk, and two of them are reason enough to start workers."""
     global _forked

@@ -10,7 +10,7 @@
     message.py      the MIME message of an issue, written directly
     archive.py      the web pages: index, issues, tags, search, 404
     discovery.py    what crawlers read: sitemap.xml, robots.txt
-    search.py       the documents the search index is made of (one per note), and its years
+    search.py       the documents the search index is made of (one per note), and its shards
     feeds.py        feeds planned over digests (feedmodel.py); feedwriters.py serialises them:
                     RSS and Atom as strings by feedxml.py (feedgen's bytes, without its lxml trees)
     opml.py         the OPML list of tag feeds

@@ -87,8 +87,8 @@ class Links:
     def search_script(self) -> str:
         return self.to(paths.static(SEARCH_SCRIPT))
 
-    def search_index(self, year: int) -> str:
-        return self.to(paths.search_entry(year))
+    def search_index(self, shard: str) -> str:
+        return self.to(paths.search_entry(shard))
 
 
 @dataclass(frozen=True)
@@ -205,15 +205,16 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
         topics = [Output(paths.TOPICS, topics_file(tags).encode("utf-8"))]
         groups.append(Group(group_key("topics", tags_key), (), lambda _: topics))
     notes = sum(len(digest.entries) for digest in catalog.digests)
-    # Every year's index, newest first, for static/search.js to load: the page changes with the set
-    # of years, not with every note.
-    years = search.index_years(catalog)
-    indexes = [{"year": year, "url": Links(paths.SEARCH).search_index(year)} for year in years]
+    # Every shard of the index, newest first, for static/search.js to load: the page changes with the
+    # set of shards, not with every note.
+    shards = search.index_shards(catalog)
+    indexes = [{"label": shard.label, "url": Links(paths.SEARCH).search_index(shard.name)} for shard in shards]
     about = words.search_description(notes)
     page = functools.partial(
         _page, context, "site/search.html", paths.SEARCH, description=about, notes=notes, indexes=indexes
     )
-    groups.append(_group(group_key("search-page", str(notes), repr(years)), "site/search.html", page))
+    key = group_key("search-page", str(notes), repr([shard.name for shard in shards]))
+    groups.append(_group(key, "site/search.html", page))
     page = functools.partial(_not_found, context)
     groups.append(_group(group_key("not-found"), "site/404.html", page))
     for summary in catalog.topics:

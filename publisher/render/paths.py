@@ -27,7 +27,7 @@ SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
 OPML = "tags.opml"
 STATIC = "static"
-SEARCH_BUNDLE = "pagefind"  # the search index, written by Pagefind (build/search.py), one bundle a year
+SEARCH_BUNDLE = "pagefind"  # the search index, written by Pagefind (build/search.py), a bundle a shard
 MARKER = ".publisher-out"  # tells the writer that a folder is ours to replace
 
 
@@ -65,14 +65,15 @@ def send_manifest(date: dt.date) -> str:
     return f"send/{date.isoformat()}.json"
 
 
-def search_bundle(year: int) -> str:
-    """The folder of one year's search index (Pagefind's bundle): `pagefind/2024`."""
-    return f"{SEARCH_BUNDLE}/{year}"
+def search_bundle(shard: str) -> str:
+    """The folder of one shard of the search index (Pagefind's bundle), by the shard's name (a year
+    or a month, render/search.py): `pagefind/2023`, `pagefind/2024-05`."""
+    return f"{SEARCH_BUNDLE}/{shard}"
 
 
-def search_entry(year: int) -> str:
-    """The script a browser loads to search that year's index (Pagefind's `pagefind.js`)."""
-    return f"{search_bundle(year)}/pagefind.js"
+def search_entry(shard: str) -> str:
+    """The script a browser loads to search that shard's index (Pagefind's `pagefind.js`)."""
+    return f"{search_bundle(shard)}/pagefind.js"
 
 
 def static(name: str) -> str:

@@ -1,7 +1,7 @@
 """What the search index is made of: one small HTML document per note, for Pagefind to read, and
-one index a year.
+its shards: one index a year, and one a month in the newest year.
 
-The documents are never served: build/search.py hands them to the indexer, one year's at a time,
+The documents are never served: build/search.py hands them to the indexer, one shard's at a time,
 and keeps only the index it writes (paths.search_bundle). Each one carries what a result shows
 (title, date, the note's place on its issue page, the title's language) as Pagefind metadata, and
 the text a reader may look for: title, authors, the writer's note, the abstract and the topics.
@@ -9,7 +9,9 @@ the text a reader may look for: title, authors, the writer's note, the abstract 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from ..digests.catalog import Catalog
 from ..digests.model import Digest
@@ -28,16 +30,40 @@ def index_language(language: str) -> str:
     return language.split("-")[0].lower()
 
 
-def index_years(catalog: Catalog) -> list[int]:
-    """The years with an index, newest first: those with at least one note. One index a year, so
-    that a digest added or edited re-indexes the notes of its year only (Pagefind cannot add to an
-    index); the search page searches them all at once (static/search.js)."""
-    return sorted({digest.date.year for digest in catalog.digests if digest.entries}, reverse=True)
+@dataclass(frozen=True)
+class Shard:
+    """One index of the search: the notes of a year, or of a month of the newest year."""
+
+    name: str  # its folder under pagefind/ (paths.search_bundle): `2023`, `2024-05`
+    label: str  # what the search page calls it: `2023년`, `2024년 5월`
+    digests: tuple[Digest, ...]  # newest first
 
 
-def of_year(catalog: Catalog, year: int) -> list[Digest]:
-    """The digests one year's index holds, newest first."""
-    return [digest for digest in catalog.digests if digest.date.year == year]
+def index_shards(catalog: Catalog) -> list[Shard]:
+    """The shards of the index, newest first: one a year with notes, except the newest year (that of
+    the newest digest with notes: from the sources, never the clock), split by month with notes.
+
+    Pagefind cannot add to an index, so a digest added or edited re-indexes its whole shard; digests
+    are added almost every day, always in the newest year, so there a shard is a month (a few dozen
+    digests), and older years, which seldom change, keep one index each. When a new year begins, the
+    months of the year before become one year index: one re-index of that year."""
+    noted = [digest.date for digest in catalog.digests if digest.entries]
+    newest = max(noted).year if noted else None
+
+    def shard_of(date: dt.date) -> tuple[str, str]:
+        """The name and label of the shard a date belongs to."""
+        if date.year == newest:
+            return f"{date:%Y-%m}", words.month_name(date)
+        return str(date.year), words.year_name(date)
+
+    shards: dict[tuple[str, str], list[Digest]] = {}
+    for digest in catalog.digests:  # newest first, and so are the shards
+        shards.setdefault(shard_of(digest.date), []).append(digest)
+    return [
+        Shard(name, label, tuple(digests))
+        for (name, label), digests in shards.items()
+        if any(digest.entries for digest in digests)
+    ]
 
 
 def search_documents(digests: Iterable[Digest], context: Context) -> list[Output]:

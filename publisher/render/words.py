@@ -12,6 +12,15 @@ def long_date(date: dt.date) -> str:
     return date_line(date)
 
 
+def month_name(date: dt.date) -> str:
+    """The month of a date, as long_date writes it: `2024년 5월`."""
+    return f"{date.year}년 {date.month}월"
+
+
+def year_name(date: dt.date) -> str:
+    return f"{date.year}년"
+
+
 def issue_title(digest: Digest) -> str:
     """An issue's title in feeds, pages and email subjects: `2024년 7월 25일 · 논문 노트 6편`."""
     return f"{long_date(digest.date)} · 논문 노트 {len(digest.entries)}편"

@@ -1,14 +1,15 @@
-// Search over every note, on a static host: Pagefind's index (pagefind/<year>/, one a year, written by
-// `publisher build`) is loaded in the browser. Only the search page loads this script; every page
-// works without it.
+// Search over every note, on a static host: Pagefind's index (pagefind/<shard>/, one a year and one a
+// month in the newest year, written by `publisher build`) is loaded in the browser. Only the search
+// page loads this script; every page works without it.
 // A classic script, not a module: a browser runs it from file:// too (it refuses modules there), so
 // the page can say why it does not search; the index is a module, loaded with import() below.
 (() => {
   const root = new URL("../", document.currentScript.src); // static/ sits at the site's root
   const form = document.querySelector(".search-form");
-  // Every year's index, newest first: [{year, url}], the url of its pagefind.js relative to this page.
+  // Every shard's index, newest first: [{label, url}], its name for people (`2024년 5월`, `2023년`) and
+  // the url of its pagefind.js relative to this page.
   const indexes = JSON.parse(form.dataset.indexes || "[]").map((index) => ({
-    year: index.year,
+    label: index.label,
     url: new URL(index.url, document.baseURI).href,
   }));
   const OPTIONS = { excerptLength: 24 };
@@ -53,10 +54,10 @@
     return li;
   }
 
-  // The newest year's index is the module; the other years are merged into it (Pagefind's multisite
-  // search), so one search ranks the notes of every year together. A year whose index does not load
-  // is left out, and the years left out are named; none at all (file://, where a browser loads no
-  // module): the page says so.
+  // The newest shard's index is the module; the other shards are merged into it (Pagefind's multisite
+  // search), so one search ranks the notes of every shard together. A shard whose index does not load
+  // is left out, and the shards left out are named, newest first; none at all (file://, where a
+  // browser loads no module): the page says so.
   async function loadIndexes() {
     let left = indexes;
     const missing = [];
@@ -68,21 +69,25 @@
         await pagefind.options(OPTIONS);
         await pagefind.filters(); // settles once this index is loaded: rejects when it cannot be
       } catch {
-        missing.push(first.year);
+        missing.push(first);
         left = rest;
         continue;
       }
       const folders = rest.map((index) => new URL("./", index.url).href);
       const merged = await Promise.allSettled(folders.map((folder) => pagefind.mergeIndex(folder, OPTIONS)));
       const failed = rest.filter((_, i) => merged[i].status === "rejected");
-      if (!failed.length) return { pagefind, missing: missing.sort() };
+      if (!failed.length) return { pagefind, missing: named(missing) };
       // Pagefind keeps an index that failed among those it searches, and then every search fails:
       // start again without it.
-      missing.push(...failed.map((index) => index.year));
+      missing.push(...failed);
       await pagefind.destroy();
       left = [first, ...rest.filter((index) => !failed.includes(index))];
     }
-    return { pagefind: null, missing };
+    return { pagefind: null, missing: named(missing) };
+  }
+
+  function named(shards) {
+    return indexes.filter((index) => shards.includes(index)).map((index) => index.label);
   }
 
   function unavailable() {
@@ -126,9 +131,9 @@
     }
     if (query !== shown) return;
     list.replaceChildren(...notes.map(item));
-    // Every year's results, ranked together (Pagefind merges them by score), and every one counted.
+    // Every shard's results, ranked together (Pagefind merges them by score), and every one counted.
     const count = search.results.length;
-    const gaps = missing.length ? ` (${missing.join(", ")}년 색인을 불러오지 못해 그 해의 노트는 빠졌습니다)` : "";
+    const gaps = missing.length ? ` (${missing.join(", ")} 색인을 불러오지 못해 그 기간의 노트는 빠졌습니다)` : "";
     status.textContent =
       (count ? `‘${query}’: 노트 ${count}편${count > SHOWN ? ` 중 ${SHOWN}편` : ""}` : `‘${query}’에 맞는 노트가 없습니다.`) +
       gaps;
