@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import datetime as dt
 import importlib.metadata
 import importlib.util
 import itertools
@@ -44,6 +45,7 @@ from bench.run import Measure, measure, print_stage_shares, scratch_folder  # no
 from bench.sites import hugo_site, pelican_site  # noqa: E402
 from publisher.build.pipeline import check  # noqa: E402
 from publisher.config import load_config  # noqa: E402
+from publisher.digests.parse import date_line  # noqa: E402
 
 PUBLISHER = [sys.executable, "-m", "publisher"]
 
@@ -83,6 +85,13 @@ def newest_digest(seeds: Path) -> Path:
     return max(seeds.glob("*.txt"))
 
 
+def newest_date(project: Path) -> dt.date:
+    """The date of the project's newest digest."""
+    catalog = check(load_config(project / "publisher.toml")).catalog
+    assert catalog is not None
+    return catalog.digests[0].date
+
+
 def edited(data: bytes, marker: str) -> bytes:
     """The digest with `marker` appended to its last line of Korean commentary."""
     lines = data.decode("utf-8-sig").splitlines(keepends=True)
@@ -103,7 +112,9 @@ def warm_scenarios(project: Path, seeds: Path, runs: int) -> dict[str, list[Meas
     original = newest.read_bytes()
     added = seeds / "99999_added.txt"
     extra = original.decode("utf-8-sig").splitlines()
-    extra[0] = "2099년 1월 1일"
+    # Today's digest: the day after the newest, so it re-indexes the newest month's notes as a
+    # writer's daily digest does (one in a year of its own would index alone and hide that cost).
+    extra[0] = date_line(newest_date(project) + dt.timedelta(days=1))
     for run in range(runs):
         found.setdefault("no-op", []).append(measure(build, project, "publisher build"))
         added.write_text("\n".join(extra) + "\n", encoding="utf-8")
@@ -141,9 +152,7 @@ def serve_latency(project: Path, seeds: Path, runs: int) -> list[float]:
             raise SystemExit("publisher serve printed no address")
         reader = threading.Thread(target=lambda: lines.extend(server.stdout or ()), daemon=True)
         reader.start()
-        catalog = check(load_config(project / "publisher.toml")).catalog
-        assert catalog is not None
-        page = url + f"issues/{catalog.digests[0].date.isoformat()}/index.html"
+        page = url + f"issues/{newest_date(project).isoformat()}/index.html"
         seconds = []
         for run in range(runs):
             marker = f"저장{run}{time.time_ns()}"
