@@ -50,6 +50,9 @@ def test_all_problems_are_reported_at_once_with_keys_and_lines():
         ('[email]\nfrom_address = "jörg@example.com"', "email.from_address: must be an e-mail address"),
         ('[email]\nunsubscribe_mailto = "mailto:u@x"', "email.unsubscribe_mailto: must be a mailto: URL"),
         ('site = "x"', "site: must be a table"),
+        # Required by RSS and Atom: refused here, with the line, rather than as a traceback in mid-build.
+        ('[site]\ntitle = ""', "publisher.toml:2: site.title: must not be empty"),
+        ('[site]\ndescription = "  "', "publisher.toml:2: site.description: must not be empty"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, toml: str, message: str):

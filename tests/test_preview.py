@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from publisher.build import uptodate
+from publisher.build import cache, uptodate
+from publisher.build.cache import KeptReading
 from publisher.build.pipeline import build, check
 from publisher.build.preview import preview_pages
 from publisher.build.serve import make_server
@@ -93,3 +94,29 @@ def test_the_server_serves_a_preview_until_it_is_dropped(config: Config):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_serve_reads_and_parses_only_the_saved_digest(config: Config, monkeypatch):
+    """serve keeps the digests it read (KeptReading): a save reads and parses that file alone, and
+    the result equals a reading of everything; a removed digest is forgotten, a bad one never kept."""
+    parsed: list[str] = []
+    real = cache.parse_digest
+    monkeypatch.setattr(cache, "parse_digest", lambda data, path: parsed.append(Path(path).name) or real(data, path))
+    kept = KeptReading()
+    first = check(config, kept=kept)
+    assert len(parsed) == len(first.digests) == 5
+    parsed.clear()
+    assert check(config, kept=kept) == first and parsed == []
+    digest = config.paths.seeds / DIGEST
+    digest.write_text(digest.read_text(encoding="utf-8").replace(TITLE, "Saved once"), encoding="utf-8")
+    again = check(config, kept=kept)
+    assert parsed == [DIGEST]
+    assert again == check(config) and again != first
+    other = sorted(config.paths.seeds.glob("*.txt"))[-1]
+    other.unlink()
+    parsed.clear()
+    assert check(config, kept=kept) == check(config) and parsed == []
+    assert not any(path.endswith(other.name) for path, _ in kept.parsed)
+    digest.write_text("not a date\n", encoding="utf-8")
+    assert check(config, kept=kept).errors and check(config, kept=kept).errors
+    assert parsed == [DIGEST, DIGEST]

@@ -177,3 +177,26 @@ class ParseCache:
             parsed = parse_digest(data, path)  # raises for a bad digest: errors are never cached
         self.used[key] = parsed
         return parsed
+
+
+class KeptReading:
+    """What `publisher serve` keeps in memory between its builds: every digest file as last read (by
+    its stat) and its parse (by its bytes), so that a save costs reading and parsing the saved file,
+    not the archive, nor loading the parse cache from disk."""
+
+    def __init__(self) -> None:
+        self.sources: dict = {}  # read_sources' `kept`
+        self.parsed: dict[tuple[str, bytes], Parsed] = {}
+        self._used: dict[tuple[str, bytes], Parsed] = {}
+
+    def parse(self, data: bytes, path: str) -> Parsed:
+        key = (path, data)  # the bytes of an unchanged file are the same object: its hash is kept
+        parsed = self.parsed.get(key)
+        if parsed is None:
+            parsed = parse_digest(data, path)  # raises for a bad digest: errors are never kept
+        self._used[key] = parsed
+        return parsed
+
+    def done(self) -> None:
+        """After a reading of every digest: keep only what it used (no parse of an old version)."""
+        self.parsed, self._used = self._used, {}

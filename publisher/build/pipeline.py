@@ -25,7 +25,7 @@ from ..render.output import Group, group_key
 from ..render.templating import load_theme
 from ..render.units import UNITS, DigestJob, DigestParts, aggregate_groups, content_key, digest_jobs
 from . import uptodate
-from .cache import ParseCache, PartsCache, context_key, job_key, theme_key
+from .cache import KeptReading, ParseCache, PartsCache, context_key, job_key, theme_key
 from .outdir import LOCK_WAIT, trusted
 from .records import out_record, read_json, record_last_build, write_json
 from .search import search_groups
@@ -57,15 +57,19 @@ class BuildReport:
     search_pending: bool = False  # built without the indexer and out/ keeps an out-of-date search index
 
 
-def check(config: Config, *, use_cache: bool = False) -> Checked:
+def check(config: Config, *, use_cache: bool = False, kept: KeptReading | None = None) -> Checked:
     """Read and parse every digest and index them; collect every problem instead of stopping.
 
-    With `use_cache`, digests whose bytes did not change come from the parse cache."""
+    With `use_cache`, digests whose bytes did not change come from the parse cache. With `kept`
+    (`publisher serve`), files unchanged since the last reading are neither read nor parsed again."""
     try:
-        sources = read_sources(config.paths.seeds)
+        sources = read_sources(config.paths.seeds, kept.sources if kept is not None else None)
     except SourceError as error:
         return Checked(None, (), (), tuple(error.diagnostics))
-    if use_cache:
+    if kept is not None:
+        digests, diagnostics = parse_sources(sources, kept.parse)
+        kept.done()
+    elif use_cache:
         with ParseCache(config.paths.cache) as cache:
             digests, diagnostics = parse_sources(sources, cache.parse)
     else:

@@ -36,6 +36,7 @@ from ..config import Config, load_config
 from ..digests.sources import shown_path
 from ..errors import ConfigError, Diagnostic, PublisherError
 from ..render.templating import default_theme_dir
+from .cache import KeptReading
 from .pipeline import BuildReport, Checked, build, check
 from .preview import preview_pages
 from .uptodate import listed_files
@@ -215,6 +216,8 @@ def serve(
     thread.start()
     click.echo(f"serving {shown_path(config.paths.out)} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     search_due = False  # pages rebuilt without the search indexer: index when the edits pause
+    kept = KeptReading()  # the digests as last read: a save reads and parses that file alone
+    check(config, kept=kept)
     try:
         looked = 0.0
         while True:
@@ -242,7 +245,7 @@ def serve(
             saved = found.added + found.modified
             checked = None
             if saved and not found.removed and all(path.suffix == ".txt" for path in saved):
-                checked = check(config, use_cache=True)
+                checked = check(config, kept=kept)
                 server.previews = preview_pages(config, checked, saved)
             report = rebuild(config, index_search=False, checked=checked)
             server.previews = {}

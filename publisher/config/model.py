@@ -16,8 +16,8 @@ CONFIG_NAME = "publisher.toml"
 
 @dataclass(frozen=True)
 class Site:
-    title: str = "AI 논문 노트"
-    description: str = "매일 읽은 머신러닝 논문에 대한 짧은 노트"
+    title: str = field(default="AI 논문 노트", metadata=values.check(values.words))
+    description: str = field(default="매일 읽은 머신러닝 논문에 대한 짧은 노트", metadata=values.check(values.words))
     base_url: str = field(default="https://example.com/", metadata=values.check(values.base_url))
     author: str = "Digest Writer"
     language: str = field(default="ko", metadata=values.check(values.language))

@@ -10,6 +10,13 @@ from urllib.parse import urlsplit
 from ..text import is_http_url, is_mail_address, is_web_url
 
 
+def words(value: str) -> str:
+    """Text a reader sees as a name or a summary (the feeds' required title and description)."""
+    if not value.strip():
+        raise ValueError("must not be empty: feeds, pages and emails show it")
+    return value.strip()
+
+
 def base_url(value: str) -> str:
     if not is_web_url(value):
         raise ValueError("must be an absolute http(s) URL such as https://example.com/digest/")

@@ -14,8 +14,11 @@ class Source:
     data: bytes
 
 
-def read_sources(folder: Path) -> list[Source]:
-    """Every `*.txt` below the folder, in path order (so results never depend on listing order)."""
+def read_sources(folder: Path, kept: dict[str, tuple[tuple[int, ...], Source]] | None = None) -> list[Source]:
+    """Every `*.txt` below the folder, in path order (so results never depend on listing order).
+
+    With `kept` (what an earlier call read, by path: the file's stat and its source), a file whose
+    size, times and inode are unchanged is not read again; `kept` is updated to this call's files."""
     shown = shown_path(folder)
     if not folder.is_dir():
         raise SourceError(Diagnostic(shown, None, "seeds folder not found"))
@@ -23,9 +26,22 @@ def read_sources(folder: Path) -> list[Source]:
     if not paths:
         raise SourceError(Diagnostic(shown, None, "no digest files (*.txt) in this folder"))
     sources = []
+    seen: dict[str, tuple[tuple[int, ...], Source]] = {}
     for path in paths:
+        name = shown_path(path)
         try:
-            sources.append(Source(shown_path(path), path.read_bytes()))
+            if kept is None:
+                sources.append(Source(name, path.read_bytes()))
+                continue
+            stat = path.stat()
+            signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+            known = kept.get(name)
+            source = known[1] if known is not None and known[0] == signature else Source(name, path.read_bytes())
         except OSError as error:
-            raise SourceError(Diagnostic(shown_path(path), None, f"cannot read: {error.strerror}")) from None
+            raise SourceError(Diagnostic(name, None, f"cannot read: {error.strerror}")) from None
+        sources.append(source)
+        seen[name] = (signature, source)
+    if kept is not None:
+        kept.clear()
+        kept.update(seen)
     return sources
