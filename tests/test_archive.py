@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import functools
 import posixpath
 import shutil
 from dataclasses import dataclass, field
@@ -11,12 +13,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from publisher.build.pipeline import check
+from publisher.build.pipeline import build, check
 from publisher.config import Config, load_config
 from publisher.digests.catalog import Catalog, make_catalog
 from publisher.digests.parse import parse_digest
-from publisher.render import archive, paths
+from publisher.render import archive, paths, words
 from publisher.render.context import Context
 from publisher.render.templating import load_theme
 from publisher.render.units import digest_jobs
@@ -123,9 +127,10 @@ def feed_paths(catalog: Catalog) -> set[str]:
     return {paths.feed(fmt, tag) for fmt in paths.FEED_FORMATS for tag in tags} | {paths.OPML}
 
 
-def site_pages(catalog: Catalog, page_count: int = 1) -> set[str]:
+def site_pages(catalog: Catalog, archive_pages: int = 0) -> set[str]:
     return (
-        {paths.home(n) for n in range(1, page_count + 1)}
+        {paths.home()}
+        | {paths.home(n) for n in range(1, archive_pages + 1)}
         | {paths.issue_page(d.date) for d in catalog.digests}
         | {paths.tag_page(s.topic) for s in catalog.topics}
         | {paths.TAGS_INDEX}
@@ -215,47 +220,162 @@ def test_tag_page_lists_its_notes_newest_first_linking_to_their_anchors(built: P
         assert feeds_first == [paths.feed(fmt, summary.topic) for fmt in paths.FEED_FORMATS]
 
 
+def _digest_text(day: int) -> str:
+    """A digest on day `day` after 2024-02-29 (day 1 is 2024-03-01): two notes, the second tagged #common."""
+    date = dt.date(2024, 2, 29) + dt.timedelta(days=day)
+    return f"{date.isoformat()}\nPaper {day}\n노트 {day}\n#topic{day % 3}\nSecond {day}\n두 번째\n#common\n"
+
+
 def _generated_catalog(days: int) -> Catalog:
-    digests = []
-    for day in range(1, days + 1):
-        text = f"2024-03-{day:02d}\nPaper {day}\n노트 {day}\n#topic{day % 3}\nSecond {day}\n두 번째\n#common\n"
-        digests.append(parse_digest(text.encode(), f"seeds/{day}.txt").digest)
+    digests = [parse_digest(_digest_text(day).encode(), f"seeds/{day}.txt").digest for day in range(1, days + 1)]
     return make_catalog(digests)
 
 
-def test_index_and_tag_pages_are_paginated_newest_first() -> None:
+def _day(number: int) -> dt.date:
+    return dt.date(2024, 2, 29) + dt.timedelta(days=number)
+
+
+def _cut(count: int, size: int) -> list[tuple[str, archive.Pager, list[int]]]:
+    """Items 1 (the oldest) to `count`, newest first, paginated; item k is dated `_day(k)`."""
+    items = list(range(count, 0, -1))
+    return [(here, pager, list(shown)) for here, pager, shown in archive.paginate(items, size, paths.home, _day)]
+
+
+SIZE = 3
+
+
+@pytest.mark.parametrize("count", [0, 1, SIZE - 1, SIZE, SIZE + 1, 2 * SIZE - 1, 2 * SIZE, 2 * SIZE + 1, 5 * SIZE + 3])
+def test_pages_hold_full_blocks_counted_from_the_oldest(count: int) -> None:
+    check_cut(count, SIZE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(count=st.integers(0, 300), size=st.integers(1, 40))
+def test_any_list_is_cut_into_full_blocks_from_the_oldest(count: int, size: int) -> None:
+    check_cut(count, size)
+
+
+def check_cut(count: int, size: int) -> None:
+    pages = _cut(count, size)
+    blocks = count // size
+    # Every item exactly once, newest first across pages and within each.
+    assert [item for _, _, shown in pages for item in shown] == list(range(count, 0, -1))
+    first_path, first, newest = pages[0]
+    assert (first_path, first.number, first.newer, first.first) == (paths.home(), None, None, None)
+    if blocks <= 1:
+        assert len(pages) == 1 and first.alone and first.oldest is None
+        return
+    assert size <= len(newest) <= 2 * size - 1
+    assert [here for here, _, _ in pages[1:]] == [paths.home(n) for n in range(blocks - 1, 0, -1)]
+    for here, pager, shown in pages[1:]:
+        # archive page j holds the j-th block of `size` from the oldest: items (j-1)·size+1 to j·size
+        assert shown == list(range(pager.number * size, (pager.number - 1) * size, -1)), here
+        assert not pager.alone
+
+
+def _pager_links(relpath: str, data: bytes) -> dict[str, str]:
+    page = read_page(data)
+    return {a["rel"]: resolve(relpath, h)[0] for t, h, a in page.links if t == "a" and "rel" in a}
+
+
+def _where(data: bytes) -> str:
+    html = data.decode("utf-8")
+    return html.split('<span class="where">', 1)[1].split("</span>", 1)[0]
+
+
+def test_index_and_tag_pages_keep_full_blocks_from_the_oldest() -> None:
     config = dataclasses.replace(CONFIG, web=dataclasses.replace(CONFIG.web, page_size=3, tag_page_size=3))
     context = Context(config, load_theme())
-    catalog = _generated_catalog(7)
+    catalog = _generated_catalog(10)  # 2024-03-01 to 03-10: three full blocks and one more issue
     outputs = archive.render_site(catalog, context)
     pages = [job for job in digest_jobs(catalog) if job.unit == "page"]
     outputs += [o for job in pages for o in archive.render_issue_page(job.digest, job.older, job.newer, context)]
     files = {o.relpath: o.data for o in outputs}
-    assert {"index.html", "page/2/index.html", "page/3/index.html"} <= set(files)
-    assert "page/4/index.html" not in files
-    for number, days in ((1, [7, 6, 5]), (2, [4, 3, 2]), (3, [1])):
-        relpath = paths.home(number)
-        page = read_page(files[relpath])
-        issues = [resolve(relpath, h)[0] for t, h, _ in page.links if t == "a" and "/issues/" in "/" + h]
-        listed = list(dict.fromkeys(i for i in issues if i.startswith("issues/")))
-        assert listed == [f"issues/2024-03-{d:02d}/index.html" for d in days]
-        pager = {a["rel"]: resolve(relpath, h)[0] for t, h, a in page.links if t == "a" and "rel" in a}
-        assert pager.get("prev") == (paths.home(number - 1) if number > 1 else None)
-        assert pager.get("next") == (paths.home(number + 1) if number < 3 else None)
-    # #common is on the second note of all seven issues: three pages of at most three notes.
+    assert "page/3/index.html" not in files
+    # The first page holds the newest full block and the one issue after it; page/1/ the oldest three.
+    layout = ((None, [10, 9, 8, 7], "2024년 3월 7일 – 10일"), (2, [6, 5, 4], "2024년 3월 4일 – 6일"))
+    layout += ((1, [3, 2, 1], "2024년 3월 1일 – 3일"),)
     common = next(s.topic for s in catalog.topics if s.topic.name == "common")
-    for number, days in ((1, [7, 6, 5]), (2, [4, 3, 2]), (3, [1])):
-        relpath = paths.tag_page(common, number)
-        page = read_page(files[relpath])
-        notes = [resolve(relpath, h) for t, h, _ in page.links if t == "a" and "#" in h]
-        assert notes == [(f"issues/2024-03-{d:02d}/index.html", "second-" + str(d)) for d in days]
-        pager = {a["rel"]: resolve(relpath, h)[0] for t, h, a in page.links if t == "a" and "rel" in a}
-        assert pager.get("next") == (paths.tag_page(common, number + 1) if number < 3 else None)
-    assert paths.tag_page(common, 4) not in files
+    for page_path in (paths.home, functools.partial(paths.tag_page, common)):
+        order = [page_path(number) for number, _, _ in layout]  # newest to oldest
+        for position, (number, days, span) in enumerate(layout):
+            relpath = order[position]
+            page = read_page(files[relpath])
+            shown = [resolve(relpath, h) for t, h, _ in page.links if t == "a" and "/issues/" in "/" + h]
+            if page_path is paths.home:
+                listed = list(dict.fromkeys(target for target, _ in shown if target.startswith("issues/")))
+                assert listed == [f"issues/2024-03-{d:02d}/index.html" for d in days]
+            else:  # #common is on the second note of all ten issues: the same cut, one note an issue
+                notes = [(target, anchor) for target, anchor in shown if anchor]
+                assert notes == [(f"issues/2024-03-{d:02d}/index.html", f"second-{d}") for d in days]
+                assert ("노트 10편" in files[relpath].decode()) == (number is None)  # archive pages name no total
+            links = _pager_links(relpath, files[relpath])
+            newer = order[position - 1] if position > 0 else None
+            older = order[position + 1] if position + 1 < len(order) else None
+            assert (links.get("prev"), links.get("next")) == (newer, older)
+            assert _where(files[relpath]) == span
+            title = files[relpath].decode().split("<title>", 1)[1].split("</title>", 1)[0]
+            assert title.endswith("" if number is None else f" · {span}") and title.count("–") == (number is not None)
+    assert paths.tag_page(common, 3) not in files
     reached, problems = crawl(files, skip=feed_paths(catalog))
     assert problems == []
-    paged_tags = {paths.tag_page(common, n) for n in (2, 3)}
-    assert site_pages(catalog, 3) | paged_tags <= reached
+    paged_tags = {paths.tag_page(common, n) for n in (1, 2)}
+    assert site_pages(catalog, 2) | paged_tags <= reached
+
+
+@pytest.mark.parametrize("count", range(0, 5 * SIZE + 2))
+def test_a_newer_item_changes_the_first_page_only_unless_it_completes_a_block(count: int) -> None:
+    before = {here: (pager, shown) for here, pager, shown in _cut(count, SIZE)}
+    after = {here: (pager, shown) for here, pager, shown in _cut(count + 1, SIZE)}
+    archived_before = {here: page for here, page in before.items() if here != paths.home()}
+    archived_after = {here: page for here, page in after.items() if here != paths.home()}
+    completes = (count + 1) % SIZE == 0 and (count + 1) // SIZE >= 2
+    new = set(archived_after) - set(archived_before)
+    assert set(archived_before) <= set(archived_after)
+    changed = {here for here, page in archived_before.items() if archived_after[here] != page}
+    if not completes:
+        assert (new, changed) == (set(), set())
+        return
+    assert new == {paths.home((count + 1) // SIZE - 1)}  # the block that left the first page
+    if archived_before:  # the page that was newest among the archive pages now has a newer one
+        newest = paths.home(count // SIZE - 1)
+        assert changed == {newest}
+        (old_pager, old_items), (pager, items) = archived_before[newest], archived_after[newest]
+        assert items == old_items and dataclasses.replace(old_pager, newer=pager.newer) == pager
+        assert resolve(newest, pager.newer)[0] == paths.home((count + 1) // SIZE - 1)
+    else:
+        assert changed == set()
+
+
+def test_a_daily_digest_rewrites_the_first_pages_not_the_archive(tmp_path: Path) -> None:
+    """Through the real build: the writer's report and the files' inodes both tell."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for day in range(1, 11):
+        (seeds / f"{day:02d}.txt").write_text(_digest_text(day), encoding="utf-8")
+    config = (ROOT / "publisher.toml").read_text(encoding="utf-8")
+    config = config.replace("tag_page_size = 50", "tag_page_size = 3").replace("page_size = 30", "page_size = 3")
+    (tmp_path / "publisher.toml").write_text(config, encoding="utf-8")
+    loaded = load_config(tmp_path / "publisher.toml")
+    assert (loaded.web.page_size, loaded.web.tag_page_size) == (3, 3)
+    build(loaded)
+    out = loaded.paths.out
+    archived = sorted(p.relative_to(out).as_posix() for p in out.rglob("page/*/index.html"))
+    assert archived == [f"{folder}page/{n}/index.html" for folder in ("", "tags/common/") for n in (1, 2)]
+    inodes = {path: (out / path).stat().st_ino for path in archived}
+
+    (seeds / "11.txt").write_text(_digest_text(11), encoding="utf-8")  # the first pages now hold 5 issues
+    written = build(loaded).write.written
+    assert {"index.html", "tags/common/index.html", "issues/2024-03-11/index.html"} <= set(written)
+    assert [path for path in written if "page/" in path] == []
+    assert {path: (out / path).stat().st_ino for path in archived} == inodes
+
+    (seeds / "12.txt").write_text(_digest_text(12), encoding="utf-8")  # completes a block: page/3/ is new
+    report = build(loaded).write
+    paged = sorted(path for path in report.written if "page/" in path)
+    assert paged == [f"{folder}page/{n}/index.html" for folder in ("", "tags/common/") for n in (2, 3)]
+    oldest = [path for path in archived if path.endswith("page/1/index.html")]
+    assert {path: (out / path).stat().st_ino for path in oldest} == {path: inodes[path] for path in oldest}
 
 
 HOSTILE = """2024-05-01
@@ -328,3 +448,16 @@ def test_pages_fit_a_phone_and_a_desktop(built: Path, catalog: Catalog, browser,
 
 def test_default_page_sizes() -> None:
     assert (Config().web.page_size, Config().web.tag_page_size) == (30, 50)
+
+
+@pytest.mark.parametrize(
+    ("oldest", "newest", "label"),
+    [
+        (dt.date(2003, 4, 5), dt.date(2003, 4, 5), "2003년 4월 5일"),
+        (dt.date(2003, 4, 5), dt.date(2003, 4, 20), "2003년 4월 5일 – 20일"),
+        (dt.date(2003, 4, 5), dt.date(2003, 5, 4), "2003년 4월 5일 – 5월 4일"),
+        (dt.date(2003, 12, 30), dt.date(2004, 1, 2), "2003년 12월 30일 – 2004년 1월 2일"),
+    ],
+)
+def test_a_page_names_its_dates_as_the_site_writes_them(oldest: dt.date, newest: dt.date, label: str) -> None:
+    assert words.date_span(oldest, newest) == label

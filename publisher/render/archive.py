@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -44,7 +43,7 @@ class Links:
             return paths.same_page(fragment)
         return paths.relative(self.here, relpath, fragment)
 
-    def home(self, page: int = 1) -> str:
+    def home(self, page: int | None = None) -> str:
         return self.to(paths.home(page))
 
     def issue(self, digest: Digest, entry: Entry | None = None) -> str:
@@ -53,7 +52,7 @@ class Links:
     def issue_on(self, date: dt.date, anchor: str | None = None) -> str:
         return self.to(paths.issue_page(date), anchor)
 
-    def tag(self, tag: Tag | Topic, page: int = 1) -> str:
+    def tag(self, tag: Tag | Topic, page: int | None = None) -> str:
         return self.to(paths.tag_page(tag, page))
 
     def feed(self, fmt: str, tag: Tag | Topic | None = None) -> str:
@@ -127,32 +126,62 @@ def og_locale(language: str) -> str:
 
 @dataclass(frozen=True)
 class Pager:
-    """Where one page of a paginated list sits among all of them; neighbours are relative links."""
+    """Where one page of a paginated list sits among the others: relative links and the dates it spans.
 
-    number: int
-    count: int
-    newer: str | None
-    older: str | None
-    first: str
-    last: str
+    It holds nothing that changes with the length of the list (no page count), so an archive page,
+    whose items never change, keeps its pager, and its group key, for ever.
+    """
+
+    number: int | None  # None: the first page, the newest items; archive pages count from 1, the oldest
+    span: str  # the dates its items cover, oldest to newest: `2003년 4월 5일 – 5월 4일`
+    newer: str | None  # the next newer page, or the first page
+    older: str | None  # the next older page; None on page 1 and on a lone first page
+    first: str | None  # the first page (newest), None on it
+    oldest: str | None  # page 1 (the oldest), None on it and when there is none
+
+    @property
+    def alone(self) -> bool:
+        """The only page of its list: no navigation to show."""
+        return self.newer is None and self.older is None
 
 
-def paginate(items: Sequence[T], size: int, page_path: Callable[[int], str]) -> list[tuple[str, Pager, Sequence[T]]]:
-    """Cut a newest-first list into pages of `size`: (path, pager, items) per page, at least one page."""
-    count = max(1, math.ceil(len(items) / size))
+def page_cut(count: int, size: int) -> list[tuple[int | None, int, int]]:
+    """Which items of a newest-first list of `count` each page holds: (number, start, stop), first
+    page first, then archive pages newest to oldest.
+
+    Full blocks of `size` are counted from the oldest item, so a block, once full, keeps its number
+    and its items: adding an item changes the first page only (it holds the partial block and the
+    newest full one, `size` to 2 `size` - 1 items), except when the item completes a block, which
+    then moves off the first page as the new newest archive page.
+    """
+    blocks = count // size
+    if blocks <= 1:
+        return [(None, 0, count)]
+    head = count - (blocks - 1) * size
+    archive = [(number, count - number * size, count - (number - 1) * size) for number in range(blocks - 1, 0, -1)]
+    return [(None, 0, head), *archive]
+
+
+def paginate(
+    items: Sequence[T], size: int, page_path: Callable[[int | None], str], date_of: Callable[[T], dt.date]
+) -> list[tuple[str, Pager, Sequence[T]]]:
+    """Cut a newest-first list into pages (`page_cut`): (path, pager, items) per page, at least one page."""
+    cut = page_cut(len(items), size)
+    heres = [page_path(number) for number, _, _ in cut]
+    oldest = heres[-1] if len(cut) > 1 else None
     pages = []
-    for number in range(1, count + 1):
-        here = page_path(number)
-        link = Links(here)
+    for position, (number, start, stop) in enumerate(cut):
+        here, link = heres[position], Links(heres[position])
+        shown = items[start:stop]
         pager = Pager(
             number=number,
-            count=count,
-            newer=link.to(page_path(number - 1)) if number > 1 else None,
-            older=link.to(page_path(number + 1)) if number < count else None,
-            first=link.to(page_path(1)),
-            last=link.to(page_path(count)),
+            span=words.date_span(date_of(shown[-1]), date_of(shown[0])) if shown else "",
+            newer=link.to(heres[position - 1]) if position > 0 else None,
+            older=link.to(heres[position + 1]) if position + 1 < len(cut) else None,
+            first=link.to(heres[0]) if position > 0 else None,
+            oldest=link.to(oldest) if oldest and here != oldest else None,
         )
-        pages.append((here, pager, items[(number - 1) * size : number * size]))
+        pages.append((here, pager, shown))
     return pages
 
 
@@ -183,12 +212,13 @@ def render_site(catalog: Catalog, context: Context) -> list[Output]:
 def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str]) -> list[Group]:
     """One group per index page, per tag (all of its pages), the tags page and the static files.
 
-    A group's key holds the content keys of the digests its pages show, so adding a digest remakes
-    the index pages, the tags page and the pages of its own tags only.
+    A group's key holds the content keys of the digests its pages show and its pager, so adding a
+    digest remakes the first index page, the tags page and the first pages of its own tags only
+    (and, when it completes a block, the block's new archive page and its older neighbour).
     """
     groups = []
     description = context.config.site.description
-    for here, pager, digests in paginate(catalog.digests, context.config.web.page_size, paths.home):
+    for here, pager, digests in paginate(catalog.digests, context.config.web.page_size, paths.home, _date_of):
         page = functools.partial(
             _page, context, "site/home.html", here, description=description, digests=digests, pager=pager
         )
@@ -217,10 +247,18 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     groups.append(_group(key, "site/search.html", page))
     page = functools.partial(_not_found, context)
     groups.append(_group(group_key("not-found"), "site/404.html", page))
+    size = context.config.web.tag_page_size
     for summary in catalog.topics:
-        key = group_key("tag", repr((summary.topic, summary.count)), *(keys[date] for date in summary.dates))
-        make = functools.partial(_tag_pages, summary, catalog, context)
-        groups.append(Group(key, (), lambda _, make=make: make(), ("site/tag.html",)))
+        tag = summary.topic
+        notes = tag_notes(tag, catalog)
+        # One group a page, like the index: a topic's full archive pages never change, so a note added
+        # to a busy topic renders its first page only.
+        for here, pager, shown in paginate(notes, size, functools.partial(paths.tag_page, tag), _note_date):
+            count = summary.count if pager.number is None else None  # the archive pages name no total
+            shown_keys = (keys[date] for date in dict.fromkeys(digest.date for digest, _ in shown))
+            key = group_key("tag", here, repr(pager), repr((tag, count)), *shown_keys)
+            page = functools.partial(_tag_page, context, tag, count, here, pager, shown)
+            groups.append(_group(key, "site/tag.html", page))
     static = [Output(paths.static(name), data) for name, data in context.theme.static_files()]
     groups.append(Group(group_key("static"), (), lambda _: static, ("static/",)))
     return groups
@@ -255,24 +293,45 @@ def _subscribe_page(context: Context, topics: list[TopicSummary]) -> Output:
     )
 
 
-def _tag_pages(summary: TopicSummary, catalog: Catalog, context: Context) -> list[Output]:
-    tag = summary.topic
-    notes = [(digest, entry) for digest in catalog.with_tag(tag) for entry in digest.entries_with(tag)]
-    size = context.config.web.tag_page_size
-    return [
-        _page(
-            context,
-            "site/tag.html",
-            here,
-            feed_tag=tag,
-            summary=summary,
-            notes=page_notes,
-            pager=pager,
-            title=words.tag_title(context.config.site.title, tag),
-            description=words.tag_description(context.config.site.title, tag, summary.count),
-        )
-        for here, pager, page_notes in paginate(notes, size, lambda number: paths.tag_page(tag, number))
-    ]
+def tag_notes(tag: Topic, catalog: Catalog) -> list[tuple[Digest, Entry]]:
+    """Every note of a topic, newest first, as its pages list them (and the sitemap dates them)."""
+    return [(digest, entry) for digest in catalog.with_tag(tag) for entry in digest.entries_with(tag)]
+
+
+def _tag_page(
+    context: Context,
+    tag: Topic,
+    count: int | None,
+    here: str,
+    pager: Pager,
+    notes: Sequence[tuple[Digest, Entry]],
+) -> Output:
+    """One page of a topic's notes; the first page names how many there are, an archive page its dates."""
+    site_title = context.config.site.title
+    if count is None:
+        description = words.tag_archive_description(site_title, tag, pager.span)
+    else:
+        description = words.tag_description(site_title, tag, count)
+    return _page(
+        context,
+        "site/tag.html",
+        here,
+        feed_tag=tag,
+        topic=tag,
+        count=count,
+        notes=notes,
+        pager=pager,
+        title=words.tag_title(site_title, tag),
+        description=description,
+    )
+
+
+def _date_of(digest: Digest) -> dt.date:
+    return digest.date
+
+
+def _note_date(note: tuple[Digest, Entry]) -> dt.date:
+    return note[0].date
 
 
 def _not_found(context: Context) -> Output:

@@ -11,6 +11,7 @@ from html import escape
 
 from ..digests.catalog import Catalog
 from . import paths
+from .archive import page_cut, tag_notes
 from .context import Context
 from .output import Group, Output, group_key
 
@@ -25,19 +26,14 @@ def pages(catalog: Catalog, context: Context) -> list[tuple[str, dt.date]]:
     if not digests:
         return []
     newest = digests[0].date
-    found = [(paths.home(n // web.page_size + 1), digests[n].date) for n in range(0, len(digests), web.page_size)]
+    found = [(paths.home(number), digests[start].date) for number, start, _ in page_cut(len(digests), web.page_size)]
     found += [(paths.issue_page(digest.date), digest.date) for digest in digests]
     found += [(paths.TAGS_INDEX, newest), (paths.SUBSCRIBE, newest), (paths.SEARCH, newest)]
     for summary in catalog.topics:
-        # One date per note, newest first, as the tag's pages list them (archive._tag_pages).
-        dates = [
-            date
-            for digest in catalog.with_tag(summary.topic)
-            for date in [digest.date] * len(digest.entries_with(summary.topic))
-        ]
+        dates = [digest.date for digest, _ in tag_notes(summary.topic, catalog)]  # as the tag's pages list them
         found += [
-            (paths.tag_page(summary.topic, n // web.tag_page_size + 1), dates[n])
-            for n in range(0, len(dates), web.tag_page_size)
+            (paths.tag_page(summary.topic, number), dates[start])
+            for number, start, _ in page_cut(len(dates), web.tag_page_size)
         ]
     return found
 

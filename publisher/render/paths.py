@@ -44,16 +44,18 @@ def feed_archive(number: int, tag: Scope | None = None) -> str:
     return f"{tag_dir(tag)}archive/{number}.xml"
 
 
-def home(page: int = 1) -> str:
-    return HOME if page == 1 else f"page/{page}/index.html"
+def home(page: int | None = None) -> str:
+    """The first page of the archive (the newest issues), or archive page `page`: 1 is the oldest."""
+    return HOME if page is None else f"page/{page}/index.html"
 
 
 def issue_page(date: dt.date) -> str:
     return f"issues/{date.isoformat()}/index.html"
 
 
-def tag_page(tag: Scope, page: int = 1) -> str:
-    return f"{tag_dir(tag)}index.html" if page == 1 else f"{tag_dir(tag)}page/{page}/index.html"
+def tag_page(tag: Scope, page: int | None = None) -> str:
+    """A topic's first page (its newest notes), or its archive page `page`: 1 is the oldest."""
+    return f"{tag_dir(tag)}index.html" if page is None else f"{tag_dir(tag)}page/{page}/index.html"
 
 
 def email(date: dt.date, extension: str) -> str:

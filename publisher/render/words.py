@@ -17,6 +17,20 @@ def month_name(date: dt.date) -> str:
     return f"{date.year}년 {date.month}월"
 
 
+def date_span(oldest: dt.date, newest: dt.date) -> str:
+    """The dates a page of the archive covers, as long_date writes them, without repeating the year
+    or the month: `2003년 4월 5일 – 5월 4일`, `2003년 4월 5일 – 20일`, `2003년 12월 30일 – 2004년 1월 2일`."""
+    if oldest == newest:
+        return long_date(oldest)
+    if oldest.year != newest.year:
+        end = long_date(newest)
+    elif oldest.month != newest.month:
+        end = f"{newest.month}월 {newest.day}일"
+    else:
+        end = f"{newest.day}일"
+    return f"{long_date(oldest)} – {end}"
+
+
 def year_name(date: dt.date) -> str:
     return f"{date.year}년"
 
@@ -54,6 +68,11 @@ def issue_description(digest: Digest) -> str:
 
 def tag_description(site_title: str, tag: Tag, count: int) -> str:
     return f"{site_title}: #{tag.name} 태그가 붙은 노트 {count}편"
+
+
+def tag_archive_description(site_title: str, tag: Tag, span: str) -> str:
+    """An archive page of a topic: its dates, not the topic's total, which would change it every day."""
+    return f"{site_title}: #{tag.name} 태그가 붙은 노트, {span}"
 
 
 def tags_description(count: int) -> str:
