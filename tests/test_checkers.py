@@ -94,3 +94,24 @@ def test_axe_finds_no_wcag_a_or_aa_violation(built: Path, browser, dark: bool) -
             finally:
                 page.close()
     assert found == {name: [] for name in AXE_PAGES}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_axe_finds_no_violation_on_paginated_pages(big_build: Path, browser, dark: bool) -> None:
+    """The pager (dates, newer and older links) shows only where there are pages to turn: the first
+    page and archive pages of the 1,000-digest build and of its busiest topic."""
+    busiest = max(big_build.glob("tags/*/page/1/index.html"), key=lambda p: len(list(p.parent.parent.iterdir())))
+    topic = busiest.relative_to(big_build).parent.parent.parent.as_posix()
+    pages = [paths.home(), paths.home(1), paths.home(2), f"{topic}/index.html", f"{topic}/page/1/index.html"]
+    found = {}
+    with serve_folder(big_build) as base:
+        for relpath in pages:
+            page = browser.page(1280, dark=dark)
+            try:
+                assert page.goto(base + relpath, wait_until="load").status == 200, relpath
+                assert page.locator("nav.pager").count() == 1, relpath
+                found[relpath] = axe_violations(page)
+            finally:
+                page.close()
+    assert found == {relpath: [] for relpath in pages}
