@@ -210,7 +210,7 @@ def render_site(catalog: Catalog, context: Context) -> list[Output]:
 
 
 def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str]) -> list[Group]:
-    """One group per index page, per tag (all of its pages), the tags page and the static files.
+    """One group per index page, per tag page, the tags page and the static files.
 
     A group's key holds the content keys of the digests its pages show and its pager, so adding a
     digest remakes the first index page, the tags page and the first pages of its own tags only
