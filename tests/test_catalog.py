@@ -63,3 +63,20 @@ def test_composed_and_decomposed_spellings_are_one_tag():
     # A tie in notes goes to the spelling used most recently: #RL.
     assert sorted((s.topic.name, s.count) for s in catalog.topics) == [("RL", 2), (composed, 2)]
     assert [s.topic.spellings for s in catalog.topics if s.topic.slug == composed] == [(composed,)]
+
+
+def test_a_topics_notes_come_from_one_pass_and_equal_a_scan(tmp_path):
+    """Catalog.notes_with (one pass over every note, for all topics) lists what a scan per topic
+    finds: every note carrying the topic, with its digest, newest first; an unknown topic has none."""
+    from bench.make_corpus import make_corpus
+    from publisher.digests.parse import parse_sources
+    from publisher.digests.sources import read_sources
+
+    make_corpus(60, tmp_path)
+    digests, _ = parse_sources(read_sources(tmp_path))
+    catalog = make_catalog(digests)
+    assert len(catalog.topics) > 20
+    for summary in catalog.topics:
+        scan = [(d, e) for d in catalog.digests for e in d.entries if any(t.slug == summary.topic.slug for t in e.tags)]
+        assert list(catalog.notes_with(summary.topic)) == scan and len(scan) == summary.count
+    assert catalog.notes_with(make_catalog([digest("2024-01-01\nT\n#solo\n")]).topics[0].topic) == ()

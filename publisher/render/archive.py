@@ -250,7 +250,7 @@ def site_groups(catalog: Catalog, context: Context, keys: Mapping[dt.date, str])
     size = context.config.web.tag_page_size
     for summary in catalog.topics:
         tag = summary.topic
-        notes = tag_notes(tag, catalog)
+        notes = catalog.notes_with(tag)
         # One group a page, like the index: a topic's full archive pages never change, so a note added
         # to a busy topic renders its first page only.
         for here, pager, shown in paginate(notes, size, functools.partial(paths.tag_page, tag), _note_date):
@@ -291,11 +291,6 @@ def _subscribe_page(context: Context, topics: list[TopicSummary]) -> Output:
         subscribe_action=context.config.list.url("subscribe"),
         form_page=context.urls.public(paths.SUBSCRIBE),
     )
-
-
-def tag_notes(tag: Topic, catalog: Catalog) -> list[tuple[Digest, Entry]]:
-    """Every note of a topic, newest first, as its pages list them (and the sitemap dates them)."""
-    return [(digest, entry) for digest in catalog.with_tag(tag) for entry in digest.entries_with(tag)]
 
 
 def _tag_page(

@@ -11,7 +11,7 @@ from html import escape
 
 from ..digests.catalog import Catalog
 from . import paths
-from .archive import page_cut, tag_notes
+from .archive import page_cut
 from .context import Context
 from .output import Group, Output, group_key
 
@@ -30,7 +30,7 @@ def pages(catalog: Catalog, context: Context) -> list[tuple[str, dt.date]]:
     found += [(paths.issue_page(digest.date), digest.date) for digest in digests]
     found += [(paths.TAGS_INDEX, newest), (paths.SUBSCRIBE, newest), (paths.SEARCH, newest)]
     for summary in catalog.topics:
-        dates = [digest.date for digest, _ in tag_notes(summary.topic, catalog)]  # as the tag's pages list them
+        dates = [digest.date for digest, _ in catalog.notes_with(summary.topic)]  # as the tag's pages list them
         found += [
             (paths.tag_page(summary.topic, number), dates[start])
             for number, start, _ in page_cut(len(dates), web.tag_page_size)
