@@ -148,14 +148,34 @@ class PartsCache:
         self._keys = None
 
 
-class ParseCache:
+class ParseMemo:
+    """Parsed digests by what they were parsed from (`key`): `parse` takes the parse from `known`
+    when it is there, parses otherwise, and records every parse it hands out in `used`, which is
+    what the next reading may know (no parse of an old version survives it)."""
+
+    def __init__(self) -> None:
+        self.known: dict = {}
+        self.used: dict = {}
+
+    def key(self, data: bytes, path: str) -> object:
+        raise NotImplementedError
+
+    def parse(self, data: bytes, path: str) -> Parsed:
+        key = self.key(data, path)
+        parsed = self.known.get(key)
+        if not isinstance(parsed, Parsed):
+            parsed = parse_digest(data, path)  # raises for a bad digest: errors are never kept
+        self.used[key] = parsed
+        return parsed
+
+
+class ParseCache(ParseMemo):
     """Parsed digests by the bytes they were parsed from (and the parser's code): one file, loaded
     once, so a rebuild parses only the digests that changed. Use as a context manager."""
 
     def __init__(self, folder: Path) -> None:
+        super().__init__()
         self.path = folder / "parsed.pickle"
-        self.known: dict[str, Parsed] = {}
-        self.used: dict[str, Parsed] = {}
 
     def __enter__(self) -> ParseCache:
         try:
@@ -170,33 +190,22 @@ class ParseCache:
         if self.used.keys() != self.known.keys():
             write_atomically(self.path, _FORMAT + pickle.dumps(self.used, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def parse(self, data: bytes, path: str) -> Parsed:
-        key = group_key(code_fingerprint(), path, hashlib.sha256(data).hexdigest())
-        parsed = self.known.get(key)
-        if not isinstance(parsed, Parsed):
-            parsed = parse_digest(data, path)  # raises for a bad digest: errors are never cached
-        self.used[key] = parsed
-        return parsed
+    def key(self, data: bytes, path: str) -> str:
+        return group_key(code_fingerprint(), path, hashlib.sha256(data).hexdigest())
 
 
-class KeptReading:
+class KeptReading(ParseMemo):
     """What `publisher serve` keeps in memory between its builds: every digest file as last read (by
     its stat) and its parse (by its bytes), so that a save costs reading and parsing the saved file,
-    not the archive, nor loading the parse cache from disk."""
+    not the archive, nor loading the parse cache from disk and hashing every file."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.sources: dict = {}  # read_sources' `kept`
-        self.parsed: dict[tuple[str, bytes], Parsed] = {}
-        self._used: dict[tuple[str, bytes], Parsed] = {}
 
-    def parse(self, data: bytes, path: str) -> Parsed:
-        key = (path, data)  # the bytes of an unchanged file are the same object: its hash is kept
-        parsed = self.parsed.get(key)
-        if parsed is None:
-            parsed = parse_digest(data, path)  # raises for a bad digest: errors are never kept
-        self._used[key] = parsed
-        return parsed
+    def key(self, data: bytes, path: str) -> tuple[str, bytes]:
+        return (path, data)  # an unchanged file's bytes are the object read before: its hash is kept
 
     def done(self) -> None:
-        """After a reading of every digest: keep only what it used (no parse of an old version)."""
-        self.parsed, self._used = self._used, {}
+        """After a reading of every digest: what it used is what the next one knows."""
+        self.known, self.used = self.used, {}

@@ -98,6 +98,7 @@ def build(
     index_search: bool = True,
     inputs: uptodate.Inputs | None = None,
     checked: Checked | None = None,
+    kept: KeptReading | None = None,
 ) -> BuildReport:
     """Read, parse, index, render and write; raise before writing anything if a digest is bad.
 
@@ -109,7 +110,8 @@ def build(
     old one as it is and the report says so (`serve` shows a saved digest first, indexes after).
     `inputs` is the caller's stat of the inputs, taken before anything was read (the command line's
     up-to-date check); `checked` the digests the caller has just read (`serve`'s preview): a build
-    given them records no up-to-date state, as its reading was not preceded by its own stat.
+    given them records no up-to-date state, as its reading was not preceded by its own stat. `kept`:
+    what the caller keeps of the digests between builds (`serve`), read in place of the parse cache.
     """
     started = time.perf_counter()
     stages: dict[str, float] = {}
@@ -118,7 +120,7 @@ def build(
     if checked is None:
         # Stat before reading: an edit from here on is seen by the next build.
         found = (inputs or uptodate.inputs(config)) if reuse else None
-        checked = check(config, use_cache=reuse)
+        checked = check(config, use_cache=reuse, kept=kept if reuse else None)
     else:
         found = None
     if checked.catalog is None or (strict and checked.warnings):

@@ -123,12 +123,14 @@ def changes(config: Config, before: Snapshot) -> tuple[Changes, Snapshot]:
     return found, after
 
 
-def rebuild(config: Config, *, index_search: bool = True, checked: Checked | None = None) -> BuildReport | None:
+def rebuild(
+    config: Config, *, index_search: bool = True, checked: Checked | None = None, kept: KeptReading | None = None
+) -> BuildReport | None:
     """Build and say how it went; on any error print it and leave the last good build in place (None).
     `checked`: the digests as just read for the preview, not read again."""
     try:
         echo = functools.partial(click.echo, err=True)
-        report = build(config, on_wait=echo, index_search=index_search, checked=checked)
+        report = build(config, on_wait=echo, index_search=index_search, checked=checked, kept=kept)
     except PublisherError as error:
         _problems(error.diagnostics)
         return None
@@ -210,14 +212,13 @@ def serve(
 ) -> None:
     """Build, serve, and rebuild on every change until Ctrl-C. `reload` reads the config file again."""
     before = snapshot(config)  # taken first, so an edit during the first build is not missed
-    rebuild(config)
+    kept = KeptReading()  # the digests as last read: after the first build, a save reads and parses that file alone
+    rebuild(config, kept=kept)
     server = make_server(config.paths.out, host, port)
     thread = threading.Thread(target=server.serve_forever, name="publisher-serve", daemon=True)
     thread.start()
     click.echo(f"serving {shown_path(config.paths.out)} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     search_due = False  # pages rebuilt without the search indexer: index when the edits pause
-    kept = KeptReading()  # the digests as last read: a save reads and parses that file alone
-    check(config, kept=kept)
     try:
         looked = 0.0
         while True:
@@ -228,7 +229,7 @@ def serve(
             if not found:
                 if search_due:  # once: a failed index build is tried again after the next change
                     search_due = False
-                    rebuild(config)
+                    rebuild(config, kept=kept)
                 continue
             before = after
             click.echo("\n".join(found.lines()))
@@ -247,7 +248,7 @@ def serve(
             if saved and not found.removed and all(path.suffix == ".txt" for path in saved):
                 checked = check(config, kept=kept)
                 server.previews = preview_pages(config, checked, saved)
-            report = rebuild(config, index_search=False, checked=checked)
+            report = rebuild(config, index_search=False, checked=checked, kept=kept)
             server.previews = {}
             search_due = search_due or bool(report and report.search_pending)
     except KeyboardInterrupt:
